@@ -1,0 +1,65 @@
+# IMS — the two commands: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: run test lint format bench install browser migrate messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+## make run: SQLite, tasks inline (no REDIS_URL), demo data once, dev server on 127.0.0.1:8000.
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	env -u REDIS_URL $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## Debian's Chromium for the browser tests; apt only when missing and running as root.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing chromium (Debian) for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing; browser tests will be skipped (install it: apt-get install chromium)"; fi; \
+	fi
+
+## make test: lint and layer contracts, then the whole suite (PostgreSQL when DATABASE_URL says so).
+test: install browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## make bench: benchmarks in bench/, each prints its figures (needs PostgreSQL: DATABASE_URL).
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
+	$(BIN)/python bench/member_list.py
+
+## Recompile translations after editing locale/*/LC_MESSAGES/django.po (needs gettext).
+messages: install
+	$(BIN)/python manage.py makemessages -l nb -l en --ignore=.venv --ignore=bench --ignore=tests
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,1 @@
+"""Fees, agreements, invoice runs, invoices, credit notes and payments (SPEC §6)."""

@@ -1,0 +1,1 @@
+"""Invitations, verification, Min side invitations and self-registration (SPEC §5, §8)."""

@@ -1,0 +1,128 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from members import identity
+from members.models import Club, MembershipCategory, Person
+
+DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd.mm.åååå", "inputmode": "numeric"})
+
+
+class ClubSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Club
+        fields = [
+            "name",
+            "org_number",
+            "bank_account",
+            "address_line",
+            "postal_code",
+            "city",
+            "logo",
+            "email_sender",
+            "sms_sender",
+            "approval_required",
+            "default_billing_day",
+            "due_days",
+            "reminder_days",
+            "accepts_invoice",
+            "accepts_avtalegiro",
+            "accepts_card",
+            "require_admin_2fa",
+            "terms",
+        ]
+        widgets = {"terms": forms.Textarea(attrs={"rows": 8})}
+
+    def clean_org_number(self):
+        return "".join(ch for ch in self.cleaned_data["org_number"] if ch.isdigit())
+
+    def clean_bank_account(self):
+        return "".join(ch for ch in self.cleaned_data["bank_account"] if ch.isdigit())
+
+
+class IdentitySearchForm(forms.Form):
+    """Step 1 of "create member" (R-MEM-5): exact identity only."""
+
+    national_id = forms.CharField(
+        label=_("National id number"),
+        required=False,
+        max_length=14,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    first_name = forms.CharField(label=_("First name"), required=False, max_length=150)
+    last_name = forms.CharField(label=_("Last name"), required=False, max_length=150)
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE_WIDGET)
+
+    def clean_national_id(self):
+        value = self.cleaned_data["national_id"]
+        return identity.clean_national_id(value) if value.strip() else ""
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if not data.get("national_id") and not (
+            data.get("first_name") and data.get("last_name") and data.get("birth_date")
+        ):
+            raise ValidationError(
+                _("Give a national id number, or first name, last name and birth date.")
+            )
+        return data
+
+
+class PersonForm(forms.ModelForm):
+    """Step 2: a new person in the registry and their membership."""
+
+    national_id = forms.CharField(
+        label=_("National id number"),
+        required=False,
+        max_length=14,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    mobile = PhoneNumberField(label=_("Mobile"), region="NO", required=False)
+    category = forms.ModelChoiceField(
+        label=_("Membership category"), queryset=MembershipCategory.objects.none(), required=False
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "first_name",
+            "last_name",
+            "birth_date",
+            "gender",
+            "email",
+            "mobile",
+            "address_line",
+            "postal_code",
+            "city",
+        ]
+        widgets = {"birth_date": DATE_WIDGET}
+
+    def __init__(self, *args, club, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = MembershipCategory.objects.filter(club=club)
+        self.fields["birth_date"].required = True
+
+    def clean_national_id(self):
+        value = self.cleaned_data["national_id"]
+        return identity.clean_national_id(value) if value.strip() else ""
+
+    def clean(self):
+        data = super().clean()
+        number, born = data.get("national_id"), data.get("birth_date")
+        if number and born and identity.birth_date_from_national_id(number) != born:
+            self.add_error("birth_date", _("The birth date does not match the national id number."))
+        return data
+
+
+class AttachForm(forms.Form):
+    person = forms.UUIDField(widget=forms.HiddenInput)
+    category = forms.ModelChoiceField(
+        label=_("Membership category"), queryset=MembershipCategory.objects.none(), required=False
+    )
+
+    def __init__(self, *args, club, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = MembershipCategory.objects.filter(club=club)

@@ -1,0 +1,19 @@
+from .clubs import Club
+from .groups import Group, GroupMember
+from .memberships import Household, Membership, MembershipCategory
+from .persons import Person, PersonAccessLog
+from .roles import ClubRole
+from .users import User
+
+__all__ = [
+    "Club",
+    "ClubRole",
+    "Group",
+    "GroupMember",
+    "Household",
+    "Membership",
+    "MembershipCategory",
+    "Person",
+    "PersonAccessLog",
+    "User",
+]

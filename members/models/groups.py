@@ -1,0 +1,53 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+
+class Group(models.Model):
+    """A class or team (parti) in a club (SPEC §2, §11)."""
+
+    club = models.ForeignKey("members.Club", on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(_("name"), max_length=150)
+    sport = models.CharField(_("sport / activity"), max_length=100, blank=True)
+    season = models.CharField(_("season"), max_length=50, blank=True)
+    capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
+    schedule = models.CharField(_("schedule"), max_length=200, blank=True)
+    class_fee = models.DecimalField(
+        _("class fee"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    open_for_registration = models.BooleanField(_("open for registration"), default=False)
+
+    objects = ScopedManager(club="club")
+
+    class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["club", "name"], name="group_unique_name_per_club")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupMember(models.Model):
+    club = models.ForeignKey("members.Club", on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="members")
+    membership = models.ForeignKey(
+        "members.Membership", on_delete=models.CASCADE, related_name="group_links"
+    )
+    joined_on = models.DateField(_("joined"), default=timezone.localdate)
+
+    objects = ScopedManager(club="club")
+
+    class Meta:
+        verbose_name = _("group member")
+        verbose_name_plural = _("group members")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "membership"], name="group_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} in {self.group_id}"

@@ -1,0 +1,119 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+from simple_history.models import HistoricalRecords
+
+
+class MembershipCategory(models.Model):
+    """A club's own membership category ("Ordinær", "Barn 6–12" …). Its fee comes with
+    the billing app."""
+
+    club = models.ForeignKey("members.Club", on_delete=models.CASCADE, related_name="categories")
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("open for new members"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    objects = ScopedManager(club="club")
+
+    class Meta:
+        verbose_name = _("membership category")
+        verbose_name_plural = _("membership categories")
+        ordering = ["sort_order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["club", "name"], name="category_unique_name_per_club")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Household(models.Model):
+    """Members living together (R-MEM-3); the payer receives the household's invoices."""
+
+    club = models.ForeignKey("members.Club", on_delete=models.CASCADE, related_name="households")
+    name = models.CharField(_("name"), max_length=200)
+    payer = models.ForeignKey(
+        "members.Person",
+        verbose_name=_("invoice recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ScopedManager(club="club")
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A Person in a Club (SPEC §2, §3). Status changes go through
+    ``members.services.change_status``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        AWAITING_VERIFICATION = "awaiting_verification", _("Awaiting verification")
+        SENT_FOR_APPROVAL = "sent_for_approval", _("Sent for approval")
+        ACTIVE = "active", _("Active")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Source(models.TextChoices):
+        MIGRATED = "migrated", _("Migrated")
+        INVITED = "invited", _("Invited")
+        ADMIN = "admin", _("Created by admin")
+        SELF = "self", _("Self-registered")
+
+    club = models.ForeignKey("members.Club", on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(
+        "members.Person", on_delete=models.PROTECT, related_name="memberships"
+    )
+    category = models.ForeignKey(
+        MembershipCategory,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="memberships",
+    )
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.PENDING
+    )
+    member_number = models.CharField(_("member number"), max_length=40, blank=True)
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    started_on = models.DateField(_("member since"), default=timezone.localdate)
+    ended_on = models.DateField(_("ended"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(club="club")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["club", "person"], name="membership_unique_per_club")
+        ]
+        indexes = [
+            models.Index(fields=["club", "status"], name="membership_club_status"),
+            models.Index(fields=["club", "started_on"], name="membership_club_started"),
+            models.Index(fields=["club", "member_number"], name="membership_club_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.club_id}"

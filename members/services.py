@@ -1,0 +1,204 @@
+"""Business rules of the members app: plain functions over models (DESIGN.md).
+
+Views, commands and tasks call these; none of them holds a rule of its own.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members import identity
+from members.models import Club, ClubRole, Group, GroupMember, Membership, Person, PersonAccessLog
+
+Status = Membership.Status
+
+
+class MembersError(Exception):
+    """A rule of this app said no; the message is for the user."""
+
+
+class AlreadyMember(MembersError):
+    pass
+
+
+class InvalidStatusTransition(MembersError):
+    pass
+
+
+# SPEC §3: pending → awaiting_verification → active; sent_for_approval → active | rejected;
+# active → cancelled. A pending member who matched can be activated directly (R-ACT-3),
+# and an admin may reactivate a cancelled membership.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.PENDING: {Status.AWAITING_VERIFICATION, Status.ACTIVE, Status.CANCELLED},
+    Status.AWAITING_VERIFICATION: {Status.ACTIVE, Status.PENDING, Status.CANCELLED},
+    Status.SENT_FOR_APPROVAL: {Status.ACTIVE, Status.REJECTED},
+    Status.ACTIVE: {Status.CANCELLED},
+    Status.REJECTED: {Status.SENT_FOR_APPROVAL},
+    Status.CANCELLED: {Status.ACTIVE},
+}
+
+
+def change_status(
+    membership: Membership, new_status: str, *, by=None, reason: str = "", on: date | None = None
+) -> Membership:
+    """Move a membership to ``new_status`` if SPEC §3 allows it; history records who."""
+    if new_status not in Status.values:
+        raise InvalidStatusTransition(_("Unknown membership status."))
+    if new_status not in TRANSITIONS.get(membership.status, set()):
+        raise InvalidStatusTransition(
+            _("A membership cannot go from “%(old)s” to “%(new)s”.")
+            % {"old": Status(membership.status).label, "new": Status(new_status).label}
+        )
+    membership.status = new_status
+    if new_status == Status.CANCELLED:
+        membership.ended_on = on or timezone.localdate()
+    elif new_status == Status.ACTIVE:
+        membership.ended_on = None
+    membership._change_reason = reason[:100] if reason else ""
+    if by is not None:
+        membership._history_user = by
+    membership.save()
+    return membership
+
+
+@dataclass(frozen=True)
+class IdentityQuery:
+    first_name: str = ""
+    last_name: str = ""
+    birth_date: date | None = None
+    national_id: str = ""
+
+
+def find_registry_matches(query: IdentityQuery) -> list[Person]:
+    """Exact identity look-up in the central registry (R-MEM-5, R-MIG-3).
+
+    A national id decides alone. Otherwise normalised first name + last name + birth
+    date must all be equal. Near misses are never returned: this shows no one else.
+    """
+    if query.national_id:
+        number = identity.clean_national_id(query.national_id)
+        return list(Person.objects.filter(national_id_hash=identity.national_id_hash(number)))
+    if not (query.first_name and query.last_name and query.birth_date):
+        return []
+    return list(
+        Person.objects.filter(
+            first_name_key=identity.name_key(query.first_name),
+            last_name_key=identity.name_key(query.last_name),
+            birth_date=query.birth_date,
+        )
+    )
+
+
+def create_person(*, national_id: str = "", by=None, **fields) -> Person:
+    """Create a Person in the registry. A national id that is already registered is
+    refused: that person exists and must be attached, not created twice."""
+    person = Person(**fields)
+    if national_id:
+        number = identity.clean_national_id(national_id)
+        if Person.objects.filter(national_id_hash=identity.national_id_hash(number)).exists():
+            raise MembersError(_("A person with this national id number is already registered."))
+        person.set_national_id(number)
+        if not person.birth_date:
+            person.birth_date = identity.birth_date_from_national_id(number)
+    if by is not None:
+        person._history_user = by
+    person.save()
+    return person
+
+
+def add_membership(
+    club: Club,
+    person: Person,
+    *,
+    source: str,
+    category=None,
+    status: str = Status.ACTIVE,
+    started_on: date | None = None,
+    member_number: str = "",
+    by=None,
+) -> Membership:
+    """Make ``person`` a member of ``club``; refuses a second membership."""
+    if Membership.objects.filter(club=club, person=person).exists():
+        raise AlreadyMember(_("%(name)s is already a member of this club.") % {"name": person})
+    membership = Membership(
+        club=club,
+        person=person,
+        category=category,
+        status=status,
+        source=source,
+        started_on=started_on or timezone.localdate(),
+        member_number=member_number,
+    )
+    if by is not None:
+        membership._history_user = by
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError as exc:  # a double click that raced the check above
+        raise AlreadyMember(
+            _("%(name)s is already a member of this club.") % {"name": person}
+        ) from exc
+    return membership
+
+
+def add_to_group(group: Group, membership: Membership) -> GroupMember:
+    link, _created = GroupMember.objects.get_or_create(
+        club=group.club, group=group, membership=membership
+    )
+    return link
+
+
+def reveal_national_id(person: Person, *, user, club: Club) -> str:
+    """The clear national id for the member card's explicit reveal; every look is logged."""
+    if not person.has_national_id:
+        return ""
+    PersonAccessLog.objects.create(person=person, club=club, user=user, field="national_id")
+    return person.national_id
+
+
+def grant_club_admin(club: Club, user) -> ClubRole:
+    role, _created = ClubRole.objects.get_or_create(club=club, user=user, kind=ClubRole.Kind.ADMIN)
+    return role
+
+
+def grant_group_admin(group: Group, user) -> ClubRole:
+    role, _created = ClubRole.objects.get_or_create(
+        club=group.club, user=user, kind=ClubRole.Kind.GROUP_ADMIN, group=group
+    )
+    return role
+
+
+def get_or_create_user(email: str, password: str | None = None):
+    """The login for ``email``; a new one without a password gets an unusable one."""
+    User = get_user_model()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=password)
+        if password is None:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+    return user
+
+
+def create_club(slug: str, name: str, *, org_number: str = "", admin_email: str = "") -> Club:
+    """Create a club (operator command); with ``admin_email`` that user becomes its admin."""
+    if Club.objects.filter(slug=slug).exists():
+        raise MembersError(
+            _("A club with the short name “%(slug)s” exists already.") % {"slug": slug}
+        )
+    club = Club(slug=slug, name=name, org_number=org_number)
+    club.full_clean()
+    with transaction.atomic():
+        club.save()
+        if admin_email:
+            grant_club_admin(club, get_or_create_user(admin_email))
+    return club
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)

@@ -1,0 +1,60 @@
+"""Validators for Norwegian numbers, each backed by python-stdnum (DOMAIN.md §2)."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.no import kontonr, orgnr
+
+
+def validate_org_number(value: str) -> None:
+    digits = re.sub(r"\D", "", value or "")
+    if len(digits) != 9:
+        raise ValidationError(_("An organisation number has 9 digits."), code="length")
+    try:
+        orgnr.validate(digits)
+    except StdnumError as exc:
+        raise ValidationError(_("This organisation number is not valid."), code="invalid") from exc
+
+
+def validate_bank_account(value: str) -> None:
+    digits = re.sub(r"\D", "", value or "")
+    # stdnum also accepts 7-digit postgiro numbers; an account number has exactly 11.
+    if len(digits) != 11:
+        raise ValidationError(_("A bank account number has 11 digits."), code="length")
+    try:
+        kontonr.validate(digits)
+    except StdnumError as exc:
+        raise ValidationError(_("This bank account number is not valid."), code="invalid") from exc
+
+
+def digits_only(value: str) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+def format_org_number(value: str) -> str:
+    d = digits_only(value)
+    return f"{d[:3]} {d[3:6]} {d[6:]}" if len(d) == 9 else value
+
+
+def format_bank_account(value: str) -> str:
+    d = digits_only(value)
+    return f"{d[:4]}.{d[4:6]}.{d[6:]}" if len(d) == 11 else value
+
+
+validate_sms_sender = RegexValidator(
+    r"^[A-Za-z0-9]{1,11}$",
+    _("An SMS sender name has at most 11 letters (A–Z) and digits, without spaces."),
+)
+validate_postal_code = RegexValidator(r"^\d{4}$", _("A Norwegian postal code has 4 digits."))
+
+
+def validate_reminder_days(value: str) -> None:
+    parts = [p.strip() for p in (value or "").split(",") if p.strip()]
+    if not all(p.isdigit() and 0 < int(p) <= 365 for p in parts):
+        raise ValidationError(_("Write days after the due date as numbers, e.g. 14, 28."))
+    days = [int(p) for p in parts]
+    if days != sorted(set(days)):
+        raise ValidationError(_("Reminder days must be increasing, e.g. 14, 28."))

@@ -1,0 +1,71 @@
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django_scopes import scope
+
+from members import exports
+from members.filters import SORTS, MemberFilter
+from members.permissions import visible_memberships
+
+
+def _filtered(request):
+    access = request.club_access
+    return MemberFilter(request.GET or None, queryset=visible_memberships(access), access=access)
+
+
+def member_list(request, club_slug):
+    """The member overview (R-MEM-1): search, filters, sort, pages; htmx swaps the table."""
+    member_filter = _filtered(request)
+    queryset = member_filter.qs.select_related("person", "category")
+    paginator = Paginator(queryset, settings.MEMBER_LIST_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    current_sort = request.GET.get("sort") or "name"
+    sort_params = params.copy()
+    sort_params.pop("sort", None)
+    context = {
+        "filter": member_filter,
+        "page": page,
+        "query": params.urlencode(),
+        "sort_query": sort_params.urlencode(),
+        "current_sort": current_sort if current_sort in SORTS else "name",
+        "today": timezone.localdate(),
+    }
+    template = (
+        "members/_member_table.html"
+        if request.htmx and not request.htmx.boosted
+        else "members/member_list.html"
+    )
+    return render(request, template, context)
+
+
+def member_export(request, club_slug, fmt):
+    """The current filter result as CSV or XLSX (R-MEM-6)."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    club = request.club
+    queryset = _filtered(request).qs
+    stamp = timezone.localdate().strftime("%Y-%m-%d")
+    filename = f"{club.slug}-medlemmer-{stamp}.{fmt}"
+    if fmt == "xlsx":
+        header, data = exports.export_queryset(queryset)
+        body = exports.xlsx_bytes(header, data, title=club.name)
+        response = HttpResponse(
+            body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    else:
+        response = StreamingHttpResponse(
+            _scoped_stream(club, queryset), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _scoped_stream(club, queryset):
+    """A streamed body is consumed after the middleware returns: keep the scope."""
+    with scope(club=club):
+        header, data = exports.export_queryset(queryset)
+        yield from exports.csv_chunks(header, data)

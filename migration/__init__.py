@@ -1,0 +1,1 @@
+"""Import of federation extracts and the data-quality report (SPEC §4)."""
