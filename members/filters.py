@@ -63,6 +63,9 @@ class MemberFilter(django_filters.FilterSet):
 
     @property
     def qs(self):
+        if self.is_bound and not self.form.is_valid():
+            # A wrong filter shows its error and no rows, never an unfiltered list.
+            return self.queryset.none()
         queryset = super().qs
         if not getattr(self.form, "cleaned_data", {}).get("sort"):
             queryset = queryset.order_by(*SORTS["name"])

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from members import services
 from members.forms import AttachForm, IdentitySearchForm, PersonForm
@@ -36,6 +37,7 @@ def create_member(request, club_slug):
     return render(request, "members/create_member.html", context)
 
 
+@require_POST
 @require_club_admin
 def attach_member(request, club_slug):
     """Attach a person found by the exact search to this club."""
@@ -51,6 +53,7 @@ def attach_member(request, club_slug):
     return _add(request, person, form.cleaned_data["category"])
 
 
+@require_POST
 @require_club_admin
 def create_person(request, club_slug):
     club = request.club

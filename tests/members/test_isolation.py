@@ -1,0 +1,173 @@
+"""The tenant wall (R-SEC-1), tried on every URL under /club/<slug>/.
+
+The URL patterns are enumerated from Django's resolver, so a new club URL is covered
+the moment it is added. Object ids in patterns are named ``<kind>_id``; OBJECT_IDS says
+which of demo-a's objects to try for each kind, and a pattern with a kwarg nobody
+knows fails the test until it is added here.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_scopes import ScopeError, scopes_disabled
+
+from members.models import Group, GroupMember, Membership
+
+pytestmark = pytest.mark.django_db
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield prefix + str(p.pattern), f"{namespace}{p.name}", p
+
+
+def club_url_names() -> list[tuple[str, str]]:
+    return [
+        (route, name)
+        for route, name, _p in _walk(get_resolver().url_patterns)
+        if "<slug:club_slug>" in route
+    ]
+
+
+def _kwarg_names(name: str) -> set[str]:
+    resolver = get_resolver()
+    possibilities = resolver.reverse_dict.getlist(name.split(":")[-1])
+    ns_resolver = resolver
+    for ns in name.split(":")[:-1]:
+        ns_resolver = ns_resolver.namespace_dict[ns][1]
+    possibilities = ns_resolver.reverse_dict.getlist(name.split(":")[-1])
+    return set(possibilities[0][0][0][1]) if possibilities else set()
+
+
+def objects_of(club) -> dict[str, object]:
+    with scopes_disabled():
+        membership = Membership.objects.filter(club=club).order_by("pk").first()
+        group = Group.objects.filter(club=club).order_by("pk").first()
+    return {"membership_id": membership.pk, "group_id": group.pk, "fmt": "csv"}
+
+
+def build(name: str, slug: str, objects: dict) -> str:
+    kwargs = {"club_slug": slug}
+    for kwarg in _kwarg_names(name) - {"club_slug"}:
+        assert kwarg in objects, f"{name}: teach the isolation test about <{kwarg}>"
+        kwargs[kwarg] = objects[kwarg]
+    return reverse(name, kwargs=kwargs)
+
+
+def test_enumeration_finds_the_club_pages():
+    names = {name for _route, name in club_url_names()}
+    assert {"members:list", "members:card", "members:settings", "members:export"} <= names
+    assert len(names) >= 10
+
+
+@pytest.mark.parametrize("route,name", club_url_names())
+def test_other_club_admin_gets_no_data_with_foreign_slug(client, demo, route, name):
+    url = build(name, demo["a"].slug, objects_of(demo["a"]))
+    client.force_login(demo["admin_b"])
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code in (403, 404), f"{method.__name__} {url}"
+        assert demo["a"].name.encode() not in response.content
+
+
+@pytest.mark.parametrize("route,name", [r for r in club_url_names() if "_id>" in r[0]])
+def test_other_club_admin_gets_404_for_foreign_object_ids(client, demo, route, name):
+    url = build(name, demo["b"].slug, objects_of(demo["a"]))
+    client.force_login(demo["admin_b"])
+    # A POST-only action answers GET with 405 before looking anything up: no data either.
+    assert client.get(url).status_code in (403, 404, 405), url
+    response = client.post(url)
+    assert response.status_code in (403, 404), url
+
+
+@pytest.mark.parametrize("route,name", club_url_names())
+def test_anonymous_is_sent_to_login(client, demo, route, name):
+    url = build(name, demo["a"].slug, objects_of(demo["a"]))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("route,name", club_url_names())
+def test_own_admin_reaches_every_page(client, demo, route, name):
+    """The positive control: the URLs built above are real pages for the right user."""
+    url = build(name, demo["a"].slug, objects_of(demo["a"]))
+    client.force_login(demo["admin_a"])
+    response = client.get(url)
+    assert response.status_code in (200, 405), url  # 405: POST-only actions
+
+
+def test_a_member_without_a_role_gets_403(client, demo, django_user_model):
+    user = django_user_model.objects.create_user("plain@example.no", "x")
+    client.force_login(user)
+    assert client.get(reverse("members:list", args=["demo-a"])).status_code == 403
+
+
+def test_unknown_club_is_404(client, demo):
+    client.force_login(demo["admin_a"])
+    assert client.get("/club/no-such-club/members/").status_code == 404
+
+
+def test_unscoped_query_on_club_model_raises(demo):
+    for model in (Membership, Group, GroupMember):
+        with pytest.raises(ScopeError):
+            list(model.objects.all())
+
+
+class TestGroupAdmin:
+    """R-GRP-2: a group admin sees only the members of their groups."""
+
+    def test_sees_only_own_group_members(self, client, demo):
+        coach = demo["coach_a"]
+        with scopes_disabled():
+            own_group = Group.objects.get(roles__user=coach)
+            in_group = set(
+                GroupMember.objects.filter(group=own_group).values_list("membership_id", flat=True)
+            )
+            outsider = Membership.objects.filter(club=demo["a"]).exclude(pk__in=in_group).first()
+            other_group = Group.objects.filter(club=demo["a"]).exclude(pk=own_group.pk).first()
+        client.force_login(coach)
+        listing = client.get(reverse("members:list", args=["demo-a"]))
+        shown = {m.pk for m in listing.context["page"].object_list}
+        assert shown == in_group
+        card = reverse("members:card", args=["demo-a", outsider.pk])
+        assert client.get(card).status_code == 404
+        assert (
+            client.get(reverse("members:group", args=["demo-a", other_group.pk])).status_code == 404
+        )
+        assert (
+            client.get(reverse("members:group", args=["demo-a", own_group.pk])).status_code == 200
+        )
+
+    @pytest.mark.parametrize("name", ["members:settings", "members:create"])
+    def test_admin_pages_are_forbidden(self, client, demo, name):
+        client.force_login(demo["coach_a"])
+        assert client.get(reverse(name, args=["demo-a"])).status_code == 403
+
+    def test_cannot_reveal_national_id(self, client, demo):
+        client.force_login(demo["coach_a"])
+        with scopes_disabled():
+            link = GroupMember.objects.filter(group__roles__user=demo["coach_a"]).first()
+        url = reverse("members:reveal_national_id", args=["demo-a", link.membership_id])
+        assert client.post(url).status_code == 403
+
+    def test_export_holds_only_own_group(self, client, demo):
+        client.force_login(demo["coach_a"])
+        response = client.get(reverse("members:export", args=["demo-a", "csv"]))
+        lines = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()
+        with scopes_disabled():
+            expected = GroupMember.objects.filter(group__roles__user=demo["coach_a"]).count()
+        assert len(lines) - 1 == expected
+
+
+def test_admin_of_both_clubs_sees_each_through_its_own_slug(client, demo):
+    client.force_login(demo["admin_ab"])
+    assert client.get(reverse("members:list", args=["demo-a"])).status_code == 200
+    assert client.get(reverse("members:list", args=["demo-b"])).status_code == 200
+    with scopes_disabled():
+        a_member = Membership.objects.filter(club=demo["a"]).first()
+    # demo-a's membership id under demo-b's slug is not found.
+    assert client.get(reverse("members:card", args=["demo-b", a_member.pk])).status_code == 404
