@@ -8,7 +8,7 @@ from django_scopes import scopes_disabled
 
 from members import services
 from members.models import Membership, Person, PersonAccessLog
-from members.panels import Panel, _MEMBER_CARD, register_member_card_panel
+from members.panels import _MEMBER_CARD, Panel, register_member_card_panel
 
 pytestmark = pytest.mark.django_db
 NATIONAL_ID = "01019012138"
@@ -48,7 +48,7 @@ def test_reveal_shows_the_number_and_is_logged_in_history(admin, demo, member_wi
     log = PersonAccessLog.objects.get(person=member_with_id.person)
     assert log.user == demo["admin_a"] and log.club == demo["a"]
     history = admin.get(card_url(member_with_id)).context["panels"][-1][1]["entries"]
-    assert any("admin-a@example.no" == e["who"] and e["changes"] for e in history)
+    assert any(e["who"] == "admin-a@example.no" and e["changes"] for e in history)
 
 
 def test_a_later_app_adds_a_panel_without_members_importing_it(admin, member_with_id):
