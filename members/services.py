@@ -167,10 +167,13 @@ def grant_club_admin(club: Club, user) -> ClubRole:
 
 
 def grant_group_admin(group: Group, user) -> ClubRole:
-    role, _created = ClubRole.objects.get_or_create(
+    return grant_group_admin_created(group, user)[0]
+
+
+def grant_group_admin_created(group: Group, user) -> tuple[ClubRole, bool]:
+    return ClubRole.objects.get_or_create(
         club=group.club, user=user, kind=ClubRole.Kind.GROUP_ADMIN, group=group
     )
-    return role
 
 
 def get_or_create_user(email: str, password: str | None = None):

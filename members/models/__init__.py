@@ -1,6 +1,6 @@
 from .clubs import Club
-from .groups import Group, GroupMember
-from .memberships import Household, Membership, MembershipCategory
+from .groups import Group, GroupMember, WaitlistEntry
+from .memberships import Household, Membership, MembershipCategory, PaymentMethod
 from .persons import Person, PersonAccessLog
 from .roles import ClubRole
 from .users import User
@@ -14,6 +14,8 @@ __all__ = [
     "Membership",
     "MembershipCategory",
     "Person",
+    "PaymentMethod",
     "PersonAccessLog",
     "User",
+    "WaitlistEntry",
 ]

@@ -32,6 +32,31 @@ class Group(models.Model):
         return self.name
 
 
+class WaitlistEntry(models.Model):
+    """A place in a group's waitlist (R-GRP-1); ``position`` 1 is first in line."""
+
+    club = models.ForeignKey("members.Club", on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="waitlist")
+    person = models.ForeignKey(
+        "members.Person", on_delete=models.CASCADE, related_name="waitlist_places"
+    )
+    position = models.PositiveIntegerField(_("place"))
+    registered_on = models.DateField(_("registered"), default=timezone.localdate)
+
+    objects = ScopedManager(club="club")
+
+    class Meta:
+        verbose_name = _("waitlist place")
+        verbose_name_plural = _("waitlist places")
+        ordering = ["group", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "person"], name="waitlist_person_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} #{self.position} in {self.group_id}"
+
+
 class GroupMember(models.Model):
     club = models.ForeignKey("members.Club", on_delete=models.CASCADE, related_name="+")
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="members")

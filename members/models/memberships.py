@@ -53,6 +53,11 @@ class Household(models.Model):
         return self.name
 
 
+class PaymentMethod(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    AVTALEGIRO = "avtalegiro", _("AvtaleGiro")
+
+
 class Membership(models.Model):
     """A Person in a Club (SPEC §2, §3). Status changes go through
     ``members.services.change_status``."""
@@ -95,6 +100,15 @@ class Membership(models.Model):
         _("status"), max_length=24, choices=Status.choices, default=Status.PENDING
     )
     member_number = models.CharField(_("member number"), max_length=40, blank=True)
+    payment_method = models.CharField(
+        _("payment method"), max_length=12, choices=PaymentMethod.choices, default="invoice"
+    )
+    next_billing_date = models.DateField(
+        _("next billing date"),
+        null=True,
+        blank=True,
+        help_text=_("No invoice before this date (carried over from the old system)."),
+    )
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     started_on = models.DateField(_("member since"), default=timezone.localdate)
     ended_on = models.DateField(_("ended"), null=True, blank=True)
@@ -111,6 +125,9 @@ class Membership(models.Model):
         ]
         indexes = [
             models.Index(fields=["club", "status"], name="membership_club_status"),
+            # The overview's category filter and its count (with or without a status):
+            # an index-only scan instead of visiting ~half the club's rows.
+            models.Index(fields=["club", "category", "status"], name="membership_club_category"),
             models.Index(fields=["club", "started_on"], name="membership_club_started"),
             models.Index(fields=["club", "member_number"], name="membership_club_number"),
         ]

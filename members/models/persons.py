@@ -58,11 +58,16 @@ class Person(models.Model):
         return self.full_name
 
     def save(self, *args, **kwargs):
+        self.normalise()
+        super().save(*args, **kwargs)
+
+    def normalise(self) -> "Person":
+        """Clean the names and compute the matching keys; bulk writers call this too."""
         self.first_name = identity.clean_name(self.first_name)
         self.last_name = identity.clean_name(self.last_name)
         self.first_name_key = identity.name_key(self.first_name)
         self.last_name_key = identity.name_key(self.last_name)
-        super().save(*args, **kwargs)
+        return self
 
     @property
     def full_name(self) -> str:

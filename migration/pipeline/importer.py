@@ -1,0 +1,721 @@
+"""The import run: reads an extract chunk by chunk, decides every row, and writes in bulk.
+
+One transaction around the whole run (the caller opens it); rows are processed in
+chunks so memory stays bounded however large the extract is. Every data row of the
+member list ends as exactly one ImportRow with an outcome (R-MIG-2).
+"""
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from members import identity
+from members import services as member_services
+from members.models import (
+    Club,
+    Group,
+    GroupMember,
+    Membership,
+    MembershipCategory,
+    Person,
+    WaitlistEntry,
+)
+from migration.models import ImportBatch, ImportCreated, ImportRow
+from migration.pipeline import columns as cols
+from migration.pipeline import match
+from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED, REVIEW, Candidate, Decision
+from migration.pipeline.normalise import (
+    Checked,
+    normalise_group,
+    normalise_member,
+    normalise_waitlist,
+)
+from migration.pipeline.reader import Extract
+
+CHUNK = 2000
+CONTACT_FIELDS = ("email", "mobile", "address_line", "postal_code", "city")
+Progress = Callable[[int, int], None]
+
+
+def pk_of(ref) -> int | None:
+    return ref.pk if isinstance(ref, Person) else ref
+
+
+@dataclass
+class RowWork:
+    """One member row on its way through the chunk."""
+
+    number: int
+    raw: dict
+    checked: Checked
+    decision: Decision | None = None
+    person: Person | int | None = None  # new Person (unsaved until written) or a pk
+    candidates: list = field(default_factory=list)  # pks or Persons (rows of this file)
+
+    @property
+    def v(self) -> dict:
+        return self.checked.values
+
+    @property
+    def key(self) -> tuple[str, str, date | None]:
+        return (
+            identity.name_key(self.v["first_name"]),
+            identity.name_key(self.v["last_name"]),
+            self.v["birth_date"],
+        )
+
+    @property
+    def id_hash(self) -> str | None:
+        return identity.national_id_hash(self.v["national_id"]) if self.v["national_id"] else None
+
+
+class Importer:
+    def __init__(
+        self,
+        club: Club,
+        extract: Extract,
+        batch: ImportBatch,
+        *,
+        user=None,
+        progress: Progress | None = None,
+    ):
+        self.club, self.extract, self.batch, self.user = club, extract, batch, user
+        self.progress = progress or (lambda done, total: None)
+        self.totals: dict[str, Counter] = {k: Counter() for k in cols.SHEETS}
+        self.file_index = match.RegistryIndex([])
+        self.row_person: dict[int, Person | int] = {}
+        self.guardians: dict[tuple, Person | int] = {}
+        self.birthless_found: list[tuple[Person | int, dict]] = []
+        self.categories = {
+            c.name.casefold(): c for c in MembershipCategory.objects.filter(club=club)
+        }
+        self.groups = {g.name.casefold(): g for g in Group.objects.filter(club=club)}
+        self.today = timezone.localdate()
+
+    # --- the run -----------------------------------------------------------------------
+    def run(self, total_rows: int) -> dict[str, dict[str, int]]:
+        done = 0
+        if (groups := self.extract.tables.get(cols.GROUPS)) is not None:
+            self.import_groups(groups.rows)
+        rows = self.extract.members.rows
+        while chunk := list(islice(rows, CHUNK)):
+            self.import_member_chunk(chunk)
+            done += len(chunk)
+            self.progress(done, total_rows)
+        if (waitlist := self.extract.tables.get(cols.WAITLIST)) is not None:
+            self.import_waitlist(waitlist.rows)
+        return {sheet: dict(counter) for sheet, counter in self.totals.items() if counter}
+
+    def created(self, kind: str, objects: list, extra: Callable | None = None) -> None:
+        ImportCreated.objects.bulk_create(
+            [
+                ImportCreated(
+                    batch=self.batch, kind=kind, object_id=o.pk, extra=extra(o) if extra else None
+                )
+                for o in objects
+            ],
+            batch_size=5000,
+        )
+
+    def row(
+        self, sheet: str, number: int, raw: dict, checked: Checked, outcome: str, reason: str, **kw
+    ) -> ImportRow:
+        self.totals[sheet][outcome] += 1
+        return ImportRow(
+            club=self.club,
+            batch=self.batch,
+            sheet=sheet,
+            row_number=number,
+            member_no=checked.values.get("member_no", ""),
+            raw=_jsonable(raw),
+            values=_jsonable(checked.values),
+            outcome=outcome,
+            reason=reason,
+            problems=[p.as_dict() for p in checked.problems],
+            **kw,
+        )
+
+    # --- groups ------------------------------------------------------------------------
+    def import_groups(self, rows: Iterator[tuple[int, dict]]) -> None:
+        records, created_groups, created_roles = [], [], []
+        for number, raw in rows:
+            checked = normalise_group(raw)
+            if checked.errors:
+                records.append(
+                    self.row(cols.GROUPS, number, raw, checked, REJECTED, _errors(checked))
+                )
+                continue
+            v = checked.values
+            group = self.groups.get(v["name"].casefold())
+            fields = {k: v[k] for k in ("sport", "season", "capacity", "class_fee")}
+            if group is None:
+                group = Group.objects.create(club=self.club, name=v["name"], **fields)
+                self.groups[group.name.casefold()] = group
+                created_groups.append(group)
+                outcome, reason = NEW, _("New group.")
+            else:
+                changed = [
+                    k
+                    for k, value in fields.items()
+                    if value is not None and getattr(group, k) != value
+                ]
+                for k in changed:
+                    setattr(group, k, fields[k])
+                if changed:
+                    group.save(update_fields=changed)
+                outcome, reason = (
+                    MATCHED,
+                    _("Existing group; updated: %(f)s.") % {"f": ", ".join(changed) or "–"},
+                )
+            if v["admin_email"]:
+                user = member_services.get_or_create_user(v["admin_email"])
+                role, made = member_services.grant_group_admin_created(group, user)
+                if made:
+                    created_roles.append(role)
+            records.append(self.row(cols.GROUPS, number, raw, checked, outcome, reason))
+        ImportRow.objects.bulk_create(records)
+        self.created("group", created_groups)
+        self.created("role", created_roles)
+
+    def group_named(self, name: str) -> Group:
+        group = self.groups.get(name.casefold())
+        if group is None:
+            group = Group.objects.create(club=self.club, name=name)
+            self.groups[name.casefold()] = group
+            self.created("group", [group])
+        return group
+
+    def category_named(self, name: str) -> MembershipCategory | None:
+        if not name:
+            return None
+        category = self.categories.get(name.casefold())
+        if category is None:
+            category = MembershipCategory.objects.create(club=self.club, name=name)
+            self.categories[name.casefold()] = category
+            self.created("category", [category])
+        return category
+
+    # --- members -----------------------------------------------------------------------
+    def import_member_chunk(self, chunk: list[tuple[int, dict]]) -> None:
+        works = [RowWork(n, raw, normalise_member(raw)) for n, raw in chunk]
+        valid = [w for w in works if not w.checked.errors]
+        index = match.RegistryIndex.load(
+            {w.v["birth_date"] for w in valid if w.v["birth_date"]},
+            {w.id_hash for w in valid if w.id_hash},
+        )
+        by_public_id = self._persons_by_public_id(valid)
+        self._load_birthless(valid)
+        for w in valid:
+            self.decide_member(w, index, by_public_id)
+        self.write_members(works)
+
+    def _load_birthless(self, works: list[RowWork]) -> None:
+        """Registered persons without a birth date (guardians from earlier imports), by
+        name and contact, so that a guardian who is also a member is one person."""
+        emails = {w.v["email"] for w in works if w.v["email"]}
+        mobiles = {w.v["mobile"] for w in works if w.v["mobile"]}
+        if not (emails or mobiles):
+            return
+        rows = Person.objects.filter(birth_date__isnull=True).filter(
+            Q(email__in=emails) | Q(mobile__in=mobiles)
+        )
+        for pk, fk, lk, email, mobile in rows.values_list(
+            "pk", "first_name_key", "last_name_key", "email", "mobile"
+        ):
+            for contact in (email, mobile):
+                if contact:
+                    self.guardians.setdefault((fk, lk, str(contact)), pk)
+
+    def guardian_for(self, w: RowWork) -> Person | int | None:
+        """A guardian already known (no birth date) with this row's name and e-mail or
+        mobile: the same person, unless the row's own guardian carries the same name."""
+        fk, lk, _born = w.key
+        if w.v["guardian_name"] and identity.name_key(w.v["guardian_name"]) == f"{fk} {lk}":
+            return None
+        for contact in (w.v["email"], w.v["mobile"]):
+            found = self.guardians.get((fk, lk, contact)) if contact else None
+            if found is not None and (not isinstance(found, Person) or found.birth_date is None):
+                return found
+        return None
+
+    def _persons_by_public_id(self, works: list[RowWork]) -> dict[str, Candidate]:
+        ids = {w.v["person_id"] for w in works if _is_uuid(w.v["person_id"])}
+        if not ids:
+            return {}
+        fields = (
+            "public_id",
+            "pk",
+            "first_name_key",
+            "last_name_key",
+            "birth_date",
+            "national_id_hash",
+        )
+        return {
+            str(r[0]): Candidate(*r[1:])
+            for r in Person.objects.filter(public_id__in=ids).values_list(*fields)
+        }
+
+    def decide_member(self, w: RowWork, index: match.RegistryIndex, by_public_id: dict) -> None:
+        first, last, born = w.key
+        in_file = match.decide(first, last, born, w.id_hash, self.file_index)
+        if in_file.outcome == MATCHED:
+            earlier = -in_file.person_pk
+            w.decision = Decision(
+                MERGED,
+                _("The same person as row %(row)s: %(why)s")
+                % {"row": earlier, "why": in_file.reason},
+                merged_into=earlier,
+                rule=in_file.rule,
+            )
+            w.person = self.row_person[earlier]
+            return
+        if in_file.outcome == REVIEW:
+            w.decision = Decision(
+                REVIEW,
+                _("Row %(rows)s of this file: %(why)s")
+                % {"rows": ", ".join(str(-c) for c in in_file.candidates), "why": in_file.reason},
+                rule=in_file.rule,
+            )
+            w.candidates = [self.row_person[-c] for c in in_file.candidates]
+            return
+        own = by_public_id.get(w.v["person_id"])
+        if own and (
+            own.id_hash == w.id_hash
+            and own.id_hash
+            or (own.first_key, own.last_key, own.birth_date) == (first, last, born)
+        ):
+            w.decision = Decision(
+                MATCHED,
+                _("Same person id as exported from IMS, and the same identity."),
+                person_pk=own.pk,
+                rule="person_id",
+            )
+        else:
+            w.decision = match.decide(first, last, born, w.id_hash, index)
+        if w.decision.outcome == NEW and (known := self.guardian_for(w)) is not None:
+            w.decision = Decision(
+                MATCHED if not isinstance(known, Person) else NEW,
+                _(
+                    "Same name and contact as a guardian registered without birth date; "
+                    "the birth date is added."
+                ),
+                person_pk=pk_of(known),
+                rule="guardian",
+            )
+            self.birthless_found.append((known, w.v))
+        if w.decision.outcome == MATCHED:
+            w.person = w.decision.person_pk
+        elif w.decision.outcome == NEW:
+            w.person = self.birthless_person(w) or self.new_person(w.v)
+        else:
+            w.candidates = list(w.decision.candidates)
+            return
+        self.file_index.add(Candidate(-w.number, first, last, born, w.id_hash))
+        self.row_person[w.number] = w.person
+
+    def birthless_person(self, w: RowWork) -> Person | None:
+        known = (
+            self.birthless_found[-1][0]
+            if self.birthless_found and w.decision.rule == "guardian"
+            else None
+        )
+        return known if isinstance(known, Person) else None
+
+    def new_person(self, v: dict) -> Person:
+        person = Person(
+            first_name=v["first_name"],
+            last_name=v["last_name"],
+            birth_date=v["birth_date"],
+            gender=v["gender"],
+            email=v["email"],
+            mobile=v["mobile"],
+            address_line=v["address"],
+            postal_code=v["postal_code"],
+            city=v["city"],
+        )
+        if v["national_id"]:
+            person.set_national_id(v["national_id"])
+        return person.normalise()
+
+    def write_members(self, works: list[RowWork]) -> None:
+        self.complete_birthless()
+        new_people = [
+            w.person
+            for w in works
+            if w.decision and w.decision.outcome == NEW and w.person.pk is None
+        ]
+        bulk_create_with_history(
+            new_people, Person, default_user=self.user, default_change_reason="import"
+        )
+        self.created("person", new_people)
+        linked = [w for w in works if w.person is not None]
+        self.update_matched_people([w for w in linked if w.decision.outcome == MATCHED])
+        self.link_guardians(linked)
+        memberships = self.write_memberships(linked)
+        self.write_group_links(linked, memberships)
+        records = []
+        for w in works:
+            if w.decision is None:
+                records.append(
+                    self.row(cols.MEMBERS, w.number, w.raw, w.checked, REJECTED, _errors(w.checked))
+                )
+                continue
+            records.append(
+                self.row(
+                    cols.MEMBERS,
+                    w.number,
+                    w.raw,
+                    w.checked,
+                    w.decision.outcome,
+                    w.decision.reason,
+                    rule=w.decision.rule,
+                    person_id=pk_of(w.person),
+                    merged_into_row=w.decision.merged_into,
+                    candidates=[pk_of(c) for c in w.candidates],
+                )
+            )
+        ImportRow.objects.bulk_create(records, batch_size=2000)
+
+    def complete_birthless(self) -> None:
+        """Guardians found again as members get the member row's birth date and details."""
+        for known, v in self.birthless_found:
+            person = known if isinstance(known, Person) else Person.objects.get(pk=known)
+            person.birth_date = person.birth_date or v["birth_date"]
+            person.gender = person.gender or v["gender"]
+            if v["national_id"] and not person.national_id_hash:
+                person.set_national_id(v["national_id"])
+            if person.pk:
+                person._history_user = self.user
+                person.save()
+        self.birthless_found.clear()
+
+    def update_matched_people(self, works: list[RowWork]) -> None:
+        """Fill what the registry lacks; a re-import of this club's own data also updates
+        changed contact details (R-MIG-5). Another club's data is never overwritten."""
+        pks = {w.person for w in works}
+        if not pks:
+            return
+        people = Person.objects.in_bulk(pks)
+        own = set(
+            Membership.objects.filter(club=self.club, person__in=pks).values_list(
+                "person_id", flat=True
+            )
+        )
+        changed: dict[int, Person] = {}
+        for w in works:
+            p, v = people[w.person], w.v
+            values = {
+                "email": v["email"],
+                "mobile": v["mobile"],
+                "address_line": v["address"],
+                "postal_code": v["postal_code"],
+                "city": v["city"],
+            }
+            for name, value in values.items():
+                current = str(getattr(p, name) or "")
+                if value and current != value and (not current or p.pk in own):
+                    setattr(p, name, value)
+                    changed[p.pk] = p
+            if v["national_id"] and not p.national_id_hash:
+                p.set_national_id(v["national_id"])
+                changed[p.pk] = p
+        if changed:
+            bulk_update_with_history(
+                list(changed.values()),
+                Person,
+                [*CONTACT_FIELDS, "national_id_encrypted", "national_id_hash"],
+                default_user=self.user,
+                default_change_reason="import",
+            )
+
+    def link_guardians(self, works: list[RowWork]) -> None:
+        for w in works:  # adults in the file can be the guardians of children in it
+            fk, lk, _born = w.key
+            for contact in (w.v["email"], w.v["mobile"]):
+                if contact:
+                    self.guardians.setdefault((fk, lk, contact), w.person)
+        wanted = [
+            (w, *_split_name(w.v["guardian_name"]))
+            for w in works
+            if w.v["guardian_name"] and w.decision.outcome != MERGED
+        ]
+        if not wanted:
+            return
+        emails = {w.v["guardian_email"] for w, *_ in wanted if w.v["guardian_email"]}
+        mobiles = {w.v["guardian_mobile"] for w, *_ in wanted if w.v["guardian_mobile"]}
+        for pk, fk, lk, email, mobile in Person.objects.filter(
+            Q(email__in=emails) | Q(mobile__in=mobiles)
+        ).values_list("pk", "first_name_key", "last_name_key", "email", "mobile"):
+            for contact in (email, mobile):
+                if contact:
+                    self.guardians.setdefault((fk, lk, str(contact)), pk)
+        new_guardians, links = [], []
+        for w, first, last in wanted:
+            fk, lk = identity.name_key(first), identity.name_key(last)
+            contacts = [c for c in (w.v["guardian_email"], w.v["guardian_mobile"]) if c]
+            guardian = next(
+                (self.guardians[(fk, lk, c)] for c in contacts if (fk, lk, c) in self.guardians),
+                None,
+            )
+            if guardian is None:
+                guardian = Person(
+                    first_name=first,
+                    last_name=last,
+                    email=w.v["guardian_email"],
+                    mobile=w.v["guardian_mobile"],
+                ).normalise()
+                new_guardians.append(guardian)
+                for c in contacts:
+                    self.guardians[(fk, lk, c)] = guardian
+            links.append((w.person, guardian))
+        bulk_create_with_history(
+            new_guardians, Person, default_user=self.user, default_change_reason="import: guardian"
+        )
+        self.created("person", new_guardians)
+        Through = Person.guardians.through
+        pairs = {(pk_of(child), pk_of(g)) for child, g in links if pk_of(child) != pk_of(g)}
+        existing = set(
+            Through.objects.filter(from_person__in={c for c, _g in pairs}).values_list(
+                "from_person_id", "to_person_id"
+            )
+        )
+        fresh = [Through(from_person_id=c, to_person_id=g) for c, g in pairs - existing]
+        Through.objects.bulk_create(fresh)
+        ImportCreated.objects.bulk_create(
+            [
+                ImportCreated(
+                    batch=self.batch,
+                    kind="guardian_link",
+                    object_id=t.from_person_id,
+                    extra=t.to_person_id,
+                )
+                for t in fresh
+            ]
+        )
+
+    def write_memberships(self, works: list[RowWork]) -> dict[int, Membership]:
+        pks = {pk_of(w.person) for w in works}
+        existing = {
+            m.person_id: m for m in Membership.objects.filter(club=self.club, person__in=pks)
+        }
+        new: dict[int, Membership] = {}
+        changed: dict[int, Membership] = {}
+        for w in works:
+            pk, v = pk_of(w.person), w.v
+            category = self.category_named(v["category"])
+            m = existing.get(pk) or new.get(pk)
+            if m is None:
+                status = (
+                    Membership.Status.ACTIVE
+                    if w.decision.outcome == MATCHED
+                    else Membership.Status.PENDING
+                )
+                m = new[pk] = Membership(
+                    club=self.club,
+                    person_id=pk,
+                    category=category,
+                    status=status,
+                    source=Membership.Source.MIGRATED,
+                    member_number=v["member_no"],
+                    payment_method=v["payment_method"] or "invoice",
+                    next_billing_date=v["next_billing_date"],
+                    started_on=v["joined"] or self.today,
+                )
+                continue
+            updates = {
+                "category": category,
+                "member_number": v["member_no"],
+                "payment_method": v["payment_method"],
+                "next_billing_date": v["next_billing_date"],
+            }
+            for name, value in updates.items():
+                if value and getattr(m, name) != value:
+                    setattr(m, name, value)
+                    if m.pk:
+                        changed[m.pk] = m
+        bulk_create_with_history(
+            list(new.values()), Membership, default_user=self.user, default_change_reason="import"
+        )
+        self.created("membership", list(new.values()))
+        if changed:
+            bulk_update_with_history(
+                list(changed.values()),
+                Membership,
+                ["category", "member_number", "payment_method", "next_billing_date"],
+                default_user=self.user,
+                default_change_reason="import: updated",
+                manager=Membership.objects,
+            )
+        return {**existing, **new}
+
+    def write_group_links(self, works: list[RowWork], memberships: dict[int, Membership]) -> None:
+        wanted = set()
+        for w in works:
+            m = memberships[pk_of(w.person)]
+            for name in w.v["groups"]:
+                wanted.add((self.group_named(name).pk, m.pk))
+        if not wanted:
+            return
+        existing = set(
+            GroupMember.objects.filter(membership__in={m for _g, m in wanted}).values_list(
+                "group_id", "membership_id"
+            )
+        )
+        today = self.today
+        fresh = [
+            GroupMember(club=self.club, group_id=g, membership_id=m, joined_on=today)
+            for g, m in wanted - existing
+        ]
+        GroupMember.objects.bulk_create(fresh)
+        self.created("group_member", fresh)
+
+    # --- waitlists ---------------------------------------------------------------------
+    def import_waitlist(self, rows: Iterator[tuple[int, dict]]) -> None:
+        checked = [(n, raw, normalise_waitlist(raw)) for n, raw in rows]
+        records, places = [], []
+        valid = [(n, raw, c) for n, raw, c in checked if not c.errors]
+        index = match.RegistryIndex.load(
+            {c.values["birth_date"] for *_x, c in valid if c.values["birth_date"]}, set()
+        )
+        by_number = dict(
+            Membership.objects.filter(club=self.club)
+            .exclude(member_number="")
+            .values_list("member_number", "person_id")
+        )
+        for n, raw, c in checked:
+            if c.errors:
+                records.append(self.row(cols.WAITLIST, n, raw, c, REJECTED, _errors(c)))
+                continue
+            v = c.values
+            if v["member_no"] and v["member_no"] in by_number:
+                person, outcome, reason = (
+                    by_number[v["member_no"]],
+                    MATCHED,
+                    _("Member number %(no)s of this club.") % {"no": v["member_no"]},
+                )
+            else:
+                d = match.decide(
+                    identity.name_key(v["first_name"]),
+                    identity.name_key(v["last_name"]),
+                    v["birth_date"],
+                    None,
+                    index,
+                )
+                if d.outcome == REVIEW:
+                    records.append(
+                        self.row(
+                            cols.WAITLIST,
+                            n,
+                            raw,
+                            c,
+                            REVIEW,
+                            d.reason,
+                            rule=d.rule,
+                            candidates=d.candidates,
+                        )
+                    )
+                    continue
+                outcome, reason = d.outcome, d.reason
+                person = (
+                    d.person_pk
+                    if d.outcome == MATCHED
+                    else Person(
+                        first_name=v["first_name"],
+                        last_name=v["last_name"],
+                        birth_date=v["birth_date"],
+                        email=v["email"],
+                        mobile=v["mobile"],
+                    ).normalise()
+                )
+                if isinstance(person, Person):
+                    bulk_create_with_history(
+                        [person],
+                        Person,
+                        default_user=self.user,
+                        default_change_reason="import: waitlist",
+                    )
+                    self.created("person", [person])
+                    index.add(
+                        Candidate(
+                            person.pk,
+                            person.first_name_key,
+                            person.last_name_key,
+                            person.birth_date,
+                            None,
+                        )
+                    )
+            places.append((v["group"], v["position"], n, pk_of(person)))
+            records.append(
+                self.row(cols.WAITLIST, n, raw, c, outcome, reason, person_id=pk_of(person))
+            )
+        self.write_places(places)
+        ImportRow.objects.bulk_create(records, batch_size=2000)
+
+    def write_places(self, places: list[tuple[str, int, int, int]]) -> None:
+        """Places keep the file's order; positions are renumbered 1, 2, 3 … per group."""
+        by_group: dict[str, list] = {}
+        for name, _position, _number, person in sorted(
+            places, key=lambda p: (p[0].casefold(), p[1], p[2])
+        ):
+            by_group.setdefault(name, []).append(person)
+        created = []
+        for name, persons in by_group.items():
+            group = self.group_named(name)
+            existing = {e.person_id: e for e in WaitlistEntry.objects.filter(group=group)}
+            seen = set()
+            for position, person in enumerate(persons, start=1):
+                if person in seen:
+                    continue
+                seen.add(person)
+                entry = existing.get(person)
+                if entry is None:
+                    created.append(
+                        WaitlistEntry(
+                            club=self.club, group=group, person_id=person, position=position
+                        )
+                    )
+                elif entry.position != position:
+                    entry.position = position
+                    entry.save(update_fields=["position"])
+        WaitlistEntry.objects.bulk_create(created)
+        self.created("waitlist", created)
+
+
+def _errors(checked: Checked) -> str:
+    return " ".join(p.message for p in checked.errors)
+
+
+def _split_name(full: str) -> tuple[str, str]:
+    parts = full.split()
+    if len(parts) == 1:
+        return parts[0], ""
+    return " ".join(parts[:-1]), parts[-1]
+
+
+def _is_uuid(text: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(text)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def _jsonable(values: dict) -> dict:
+    out = {}
+    for k, v in values.items():
+        if isinstance(v, date):
+            out[k] = v.isoformat()
+        elif v is None or isinstance(v, str | int | float | bool | list):
+            out[k] = v
+        else:
+            out[k] = str(v)
+    return out

@@ -1,0 +1,221 @@
+"""Matcher (R-MIG-3, R-MIG-4): decides, with an explanation, what each row is.
+
+Rules, in order:
+
+1. A national id number on both sides decides alone: equal → the same person (even when
+   the name changed); different → never the same person, even with equal name and
+   birth date (that row goes to review). One exception keeps R-MIG-4: equal numbers
+   with a name that is a near miss (one letter, swapped, middle name) mean one side
+   holds a typo, and the admin decides which spelling is right (review).
+2. Otherwise normalised first name + last name + birth date must be equal (case,
+   whitespace, hyphen vs space, Unicode NFC/NFD are forgiven by ``identity.name_key``).
+3. Near misses are never linked: one edit apart in a name, first/last swapped, day and
+   month swapped, a missing middle name. They go to review with the candidates.
+4. A namesake with another birth date is simply a new person.
+
+Earlier rows of the same file are matched the same way first: a duplicate is ``merged``
+into the row it repeats.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils.translation import gettext as _
+
+from members.models import Person
+
+NEW, MATCHED, MERGED, REVIEW, REJECTED = "new", "matched", "merged", "review", "rejected"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A registry person reduced to what matching needs."""
+
+    pk: int
+    first_key: str
+    last_key: str
+    birth_date: date | None
+    id_hash: str | None
+
+
+@dataclass
+class Decision:
+    outcome: str
+    reason: str
+    person_pk: int | None = None  # matched: the registry person
+    merged_into: int | None = None  # merged: the earlier row number
+    candidates: list[int] = field(default_factory=list)  # review: registry person pks
+    rule: str = ""
+
+
+def edit_distance_at_most_one(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by at most one insertion, deletion or substitution
+    (or one swap of neighbouring letters)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diffs = [i for i in range(la) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+def swapped_day_month(born: date | None) -> date | None:
+    if born is None or born.day == born.month or born.day > 12:
+        return None
+    return born.replace(day=born.month, month=born.day)
+
+
+def near_miss_reason(first: str, last: str, born: date | None, c: Candidate) -> str | None:
+    """Why ``c`` looks like the row without being the same person, or None."""
+    if born is None or c.birth_date is None:
+        return None
+    same_names = first == c.first_key and last == c.last_key
+    if c.birth_date == born:
+        if same_names:
+            return None  # an exact match, not a near miss
+        if first == c.last_key and last == c.first_key:
+            return _("first and last name are swapped")
+        if last == c.last_key and _middle_name_missing(first, c.first_key):
+            return _("a middle name is missing on one side")
+        if first == c.first_key and edit_distance_at_most_one(last, c.last_key):
+            return _("the last name differs by one letter")
+        if last == c.last_key and edit_distance_at_most_one(first, c.first_key):
+            return _("the first name differs by one letter")
+        return None
+    if same_names and c.birth_date == swapped_day_month(born):
+        return _("day and month of the birth date are swapped")
+    return None
+
+
+def _middle_name_missing(a: str, b: str) -> bool:
+    ta, tb = a.split(), b.split()
+    if len(ta) == len(tb):
+        return False
+    short, long_ = (ta, tb) if len(ta) < len(tb) else (tb, ta)
+    return bool(short) and (long_[: len(short)] == short or long_[-len(short) :] == short)
+
+
+class RegistryIndex:
+    """Registry persons relevant to a chunk of rows, loaded with a few queries."""
+
+    def __init__(self, persons: list[Candidate]):
+        self.by_hash: dict[str, Candidate] = {}
+        self.by_birth: dict[date, list[Candidate]] = defaultdict(list)
+        for p in persons:
+            self.add(p)
+
+    def add(self, p: Candidate) -> None:
+        if p.id_hash:
+            self.by_hash[p.id_hash] = p
+        if p.birth_date:
+            self.by_birth[p.birth_date].append(p)
+
+    @classmethod
+    def load(
+        cls, birth_dates: set[date], id_hashes: set[str], batch: int = 2000
+    ) -> "RegistryIndex":
+        wanted = set(birth_dates)
+        wanted |= {d for d in (swapped_day_month(b) for b in birth_dates) if d}
+        persons: dict[int, Candidate] = {}
+        fields = ("pk", "first_name_key", "last_name_key", "birth_date", "national_id_hash")
+        dates = sorted(wanted)
+        for i in range(0, len(dates), batch):
+            for row in Person.objects.filter(birth_date__in=dates[i : i + batch]).values_list(
+                *fields
+            ):
+                persons[row[0]] = Candidate(*row)
+        hashes = sorted(id_hashes)
+        for i in range(0, len(hashes), batch):
+            for row in Person.objects.filter(
+                national_id_hash__in=hashes[i : i + batch]
+            ).values_list(*fields):
+                persons[row[0]] = Candidate(*row)
+        return cls(list(persons.values()))
+
+    def candidates_near(self, born: date) -> list[Candidate]:
+        out = list(self.by_birth.get(born, ()))
+        swapped = swapped_day_month(born)
+        if swapped:
+            out += self.by_birth.get(swapped, ())
+        return out
+
+
+def decide(
+    first: str, last: str, born: date | None, id_hash: str | None, index: RegistryIndex
+) -> Decision:
+    """Match one row against ``index`` (registry persons, or earlier rows of the file)."""
+    if id_hash and id_hash in index.by_hash:
+        hit = index.by_hash[id_hash]
+        if (hit.first_key, hit.last_key, hit.birth_date) == (first, last, born):
+            reason = _("Same national id number, name and birth date.")
+        elif (why := near_miss_reason(first, last, born, hit)) is not None:
+            # One side holds a typo: the admin decides which spelling is right.
+            return Decision(
+                REVIEW,
+                _("Same national id number, but %(why)s: check which is right before linking.")
+                % {"why": why},
+                candidates=[hit.pk],
+                rule="national_id_typo",
+            )
+        else:
+            reason = _("Same national id number (it decides alone; the name has changed).")
+        return Decision(MATCHED, reason, person_pk=hit.pk, rule="national_id")
+    exact, near = [], []
+    for c in index.candidates_near(born) if born else ():
+        if (c.first_key, c.last_key, c.birth_date) == (first, last, born):
+            exact.append(c)
+        elif (why := near_miss_reason(first, last, born, c)) is not None:
+            near.append((c, why))
+    if exact:
+        if id_hash:
+            conflicting = [c for c in exact if c.id_hash]
+            if conflicting:
+                return Decision(
+                    REVIEW,
+                    _(
+                        "Same name and birth date, but a different national id number: "
+                        "not the same person unless you say so."
+                    ),
+                    candidates=[c.pk for c in conflicting],
+                    rule="national_id_conflict",
+                )
+        if len(exact) > 1:
+            return Decision(
+                REVIEW,
+                _("%(n)s registered persons have this exact name and birth date: choose one.")
+                % {"n": len(exact)},
+                candidates=[c.pk for c in exact],
+                rule="ambiguous",
+            )
+        return Decision(
+            MATCHED,
+            _("Same first name, last name and birth date."),
+            person_pk=exact[0].pk,
+            rule="name_birth",
+        )
+    if near:
+        reasons = "; ".join(sorted({why for _c, why in near}))
+        return Decision(
+            REVIEW,
+            _("Looks like a registered person, but %(why)s: not linked automatically.")
+            % {"why": reasons},
+            candidates=[c.pk for c, _why in near],
+            rule="near_miss",
+        )
+    return Decision(NEW, _("Nobody in the registry has this name and birth date."), rule="new")

@@ -1,0 +1,382 @@
+"""Normaliser and validator: raw text → typed values, with every problem as a readable
+message. Errors reject the row; warnings drop the bad value, keep the row, and show up
+on the data-quality page (R-MIG-8)."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members import identity
+
+ERROR = "error"
+WARNING = "warning"
+MAX_TEXT = 200  # longer names and addresses are cut with a warning
+
+_DATE_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+GENDERS = {
+    "m": "male",
+    "mann": "male",
+    "gutt": "male",
+    "male": "male",
+    "herre": "male",
+    "k": "female",
+    "kvinne": "female",
+    "jente": "female",
+    "f": "female",
+    "female": "female",
+    "dame": "female",
+}
+PAYMENT_METHODS = {"faktura": "invoice", "invoice": "invoice", "avtalegiro": "avtalegiro"}
+
+
+@dataclass
+class Problem:
+    field: str
+    code: str
+    message: str
+    severity: str = ERROR
+
+    def as_dict(self) -> dict:
+        return {
+            "field": self.field,
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity,
+        }
+
+
+@dataclass
+class Checked:
+    """One normalised row: values by field, and what was wrong with it."""
+
+    values: dict
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    def error(self, name, code, message):
+        self.problems.append(Problem(name, code, message, ERROR))
+
+    def warn(self, name, code, message):
+        self.problems.append(Problem(name, code, message, WARNING))
+
+
+def parse_date(text: str) -> date | None:
+    """``dd.mm.yyyy``, ``d.m.yyyy`` or ``yyyy-mm-dd``; None when empty; ValueError when
+    the text is not such a date or the date does not exist."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    if m := _DATE_DMY.match(value):
+        day, month, year = (int(g) for g in m.groups())
+    elif m := _DATE_ISO.match(value):
+        year, month, day = (int(g) for g in m.groups())
+    else:
+        raise ValueError(value)
+    return date(year, month, day)
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """``1 250,00`` / ``1\xa0250,00`` / ``1250.00`` / ``1.250,00`` → Decimal('1250.00')."""
+    value = re.sub(r"[\s\xa0\u202f]|kr\.?|NOK", "", (text or ""), flags=re.IGNORECASE)
+    if not value:
+        return None
+    if "," in value:
+        value = value.replace(".", "").replace(",", ".")
+    try:
+        amount = Decimal(value).quantize(Decimal("0.01"))
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+    if amount < 0 or not amount.is_finite():
+        raise ValueError(text)
+    return amount
+
+
+def parse_mobile(text: str) -> str | None:
+    """E.164 for a valid number (Norwegian unless it says otherwise), None when empty."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    try:
+        number = phonenumbers.parse(value, "NO")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(text) from exc
+    if number.country_code == 47:
+        # DOMAIN.md §7: 8 digits, mobiles start with 4 or 9. phonenumbers' allocation
+        # tables lag behind the operators, so the range rule is ours.
+        national = str(number.national_number)
+        if not (len(national) == 8 and national[0] in "49"):
+            raise ValueError(text)
+    elif not phonenumbers.is_valid_number(number):
+        raise ValueError(text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_text(checked: Checked, name: str, value: str) -> str:
+    text = identity.clean_name(value or "")
+    if len(text) > MAX_TEXT:
+        checked.warn(
+            name,
+            "too_long",
+            _("%(field)s was longer than %(n)s characters and was cut.")
+            % {"field": name, "n": MAX_TEXT},
+        )
+        text = text[:MAX_TEXT]
+    return text
+
+
+def _date(checked: Checked, name: str, raw: str, label: str, *, required=False, past=False):
+    try:
+        value = parse_date(raw)
+    except ValueError:
+        (checked.error if required else checked.warn)(
+            name,
+            "bad_date",
+            _("%(label)s “%(value)s” is not a valid date (dd.mm.yyyy).")
+            % {"label": label, "value": raw.strip()[:40]},
+        )
+        return None
+    if value is None:
+        if required:
+            checked.error(name, "missing", _("%(label)s is missing.") % {"label": label})
+        return None
+    if past and (value > timezone.localdate() or value.year < 1900):
+        checked.error(
+            name,
+            "impossible_date",
+            _("%(label)s %(value)s is impossible.")
+            % {"label": label, "value": value.strftime("%d.%m.%Y")},
+        )
+        return None
+    return value
+
+
+def _birth_date(c: Checked, raw: str) -> date | None:
+    """The birth date is part of the identity: a wrong one rejects the row."""
+    try:
+        born = parse_date(raw)
+    except ValueError:
+        c.error(
+            "birth_date",
+            "bad_date",
+            _("Birth date “%(value)s” is not a valid date (dd.mm.yyyy).")
+            % {"value": (raw or "").strip()[:40]},
+        )
+        return None
+    if born and (born > timezone.localdate() or born.year < 1900):
+        c.error(
+            "birth_date",
+            "impossible_date",
+            _("Birth date %(value)s is impossible.") % {"value": born.strftime("%d.%m.%Y")},
+        )
+        return None
+    return born
+
+
+def _email(checked: Checked, name: str, raw: str, label: str) -> str:
+    value = (raw or "").strip().lower()
+    if not value:
+        return ""
+    try:
+        validate_email(value)
+    except ValidationError:
+        checked.warn(
+            name,
+            "invalid_email",
+            _("%(label)s “%(value)s” is not a valid e-mail address.")
+            % {"label": label, "value": value[:80]},
+        )
+        return ""
+    return value
+
+
+def _mobile(checked: Checked, name: str, raw: str, label: str) -> str:
+    try:
+        return parse_mobile(raw) or ""
+    except ValueError:
+        checked.warn(
+            name,
+            "invalid_phone",
+            _("%(label)s “%(value)s” is not a valid phone number.")
+            % {"label": label, "value": (raw or "").strip()[:40]},
+        )
+        return ""
+
+
+def _national_id(checked: Checked, raw: str, born: date | None) -> str:
+    digits = re.sub(r"\D", "", raw or "")
+    if not digits:
+        return ""
+    if len(digits) == 10:  # a spreadsheet that stored the number as a number
+        digits = "0" + digits
+    try:
+        number = identity.clean_national_id(digits)
+    except ValidationError:
+        checked.warn(
+            "national_id",
+            "invalid_national_id",
+            _("The national id number is not valid and was not imported."),
+        )
+        return ""
+    if born and identity.birth_date_from_national_id(number) != born:
+        checked.warn(
+            "national_id",
+            "national_id_mismatch",
+            _("The national id number does not fit the birth date and was not imported."),
+        )
+        return ""
+    return number
+
+
+def normalise_member(raw: dict) -> Checked:
+    c = Checked(values={})
+    v = c.values
+    v["member_no"] = (raw.get("member_no") or "").strip()[:40]
+    v["first_name"] = clean_text(c, "first_name", raw.get("first_name", ""))
+    v["last_name"] = clean_text(c, "last_name", raw.get("last_name", ""))
+    if not v["first_name"]:
+        c.error("first_name", "missing", _("First name is missing."))
+    if not v["last_name"]:
+        c.error("last_name", "missing", _("Last name is missing."))
+    born = _birth_date(c, raw.get("birth_date", ""))
+    v["national_id"] = _national_id(c, raw.get("national_id", ""), born)
+    if born is None and not any(p.field == "birth_date" for p in c.problems):
+        if v["national_id"]:
+            born = identity.birth_date_from_national_id(v["national_id"])
+        else:
+            c.error("birth_date", "missing", _("Birth date is missing."))
+    v["birth_date"] = born
+    gender_raw = (raw.get("gender") or "").strip()
+    v["gender"] = GENDERS.get(gender_raw.casefold(), "")
+    if gender_raw and not v["gender"]:
+        c.warn(
+            "gender",
+            "unknown_gender",
+            _("Gender “%(value)s” is not known; left empty.") % {"value": gender_raw[:20]},
+        )
+    v["email"] = _email(c, "email", raw.get("email", ""), _("E-mail"))
+    v["mobile"] = _mobile(c, "mobile", raw.get("mobile", ""), _("Mobile"))
+    v["address"] = clean_text(c, "address", raw.get("address", ""))
+    v["postal_code"] = _postal_code(c, raw.get("postal_code", ""))
+    v["city"] = clean_text(c, "city", raw.get("city", ""))
+    v["guardian_name"] = clean_text(c, "guardian_name", raw.get("guardian_name", ""))
+    v["guardian_email"] = _email(
+        c, "guardian_email", raw.get("guardian_email", ""), _("Guardian's e-mail")
+    )
+    v["guardian_mobile"] = _mobile(
+        c, "guardian_mobile", raw.get("guardian_mobile", ""), _("Guardian's mobile")
+    )
+    v["category"] = clean_text(c, "category", raw.get("category", ""))[:100]
+    v["groups"] = [
+        g
+        for g in (clean_text(c, "groups", x)[:150] for x in (raw.get("groups") or "").split(","))
+        if g
+    ]
+    method_raw = (raw.get("payment_method") or "").strip()
+    v["payment_method"] = PAYMENT_METHODS.get(method_raw.casefold().replace(" ", ""), "")
+    if method_raw and not v["payment_method"]:
+        c.warn(
+            "payment_method",
+            "unknown_payment_method",
+            _("Payment method “%(value)s” is not known; invoice is used.")
+            % {"value": method_raw[:30]},
+        )
+    v["next_billing_date"] = _date(
+        c, "next_billing_date", raw.get("next_billing_date", ""), _("Next billing date")
+    )
+    v["joined"] = _date(c, "joined", raw.get("joined", ""), _("Joined"))
+    v["person_id"] = (raw.get("person_id") or "").strip()
+    if raw.get("_extra"):
+        c.warn(
+            "_extra",
+            "extra_values",
+            _("The row has more values than there are columns; the extra values were ignored."),
+        )
+    return c
+
+
+def _postal_code(c: Checked, raw: str) -> str:
+    value = (raw or "").strip()
+    if value.isdigit() and len(value) < 4:
+        value = value.zfill(4)  # a spreadsheet dropped the leading zeros
+    if value and not re.fullmatch(r"\d{4}", value):
+        c.warn(
+            "postal_code",
+            "invalid_postal_code",
+            _("Postal code “%(value)s” is not four digits.") % {"value": value[:12]},
+        )
+    return value[:12]
+
+
+def normalise_group(raw: dict) -> Checked:
+    c = Checked(values={})
+    v = c.values
+    v["name"] = clean_text(c, "name", raw.get("name", ""))[:150]
+    if not v["name"]:
+        c.error("name", "missing", _("The group has no name."))
+    v["sport"] = clean_text(c, "sport", raw.get("sport", ""))[:100]
+    v["season"] = clean_text(c, "season", raw.get("season", ""))[:50]
+    capacity = (raw.get("capacity") or "").strip()
+    v["capacity"] = None
+    if capacity:
+        if capacity.isdigit():
+            v["capacity"] = int(capacity)
+        else:
+            c.warn(
+                "capacity",
+                "bad_number",
+                _("Capacity “%(value)s” is not a whole number.") % {"value": capacity[:20]},
+            )
+    try:
+        v["class_fee"] = parse_amount(raw.get("class_fee", ""))
+    except ValueError:
+        v["class_fee"] = None
+        c.error(
+            "class_fee",
+            "bad_amount",
+            _("Class fee “%(value)s” is not an amount.")
+            % {"value": (raw.get("class_fee") or "")[:30]},
+        )
+    v["admin_email"] = _email(c, "admin_email", raw.get("admin_email", ""), _("Coach's e-mail"))
+    return c
+
+
+def normalise_waitlist(raw: dict) -> Checked:
+    c = Checked(values={})
+    v = c.values
+    v["group"] = clean_text(c, "group", raw.get("group", ""))[:150]
+    if not v["group"]:
+        c.error("group", "missing", _("The waitlist place has no group."))
+    position = (raw.get("position") or "").strip()
+    v["position"] = int(position) if position.isdigit() and int(position) > 0 else None
+    if v["position"] is None:
+        c.error(
+            "position",
+            "bad_number",
+            _("Place “%(value)s” is not a positive whole number.") % {"value": position[:20]},
+        )
+    v["member_no"] = (raw.get("member_no") or "").strip()[:40]
+    v["first_name"] = clean_text(c, "first_name", raw.get("first_name", ""))
+    v["last_name"] = clean_text(c, "last_name", raw.get("last_name", ""))
+    if not (v["first_name"] and v["last_name"]):
+        c.error("first_name", "missing", _("Name is missing."))
+    v["birth_date"] = _date(c, "birth_date", raw.get("birth_date", ""), _("Birth date"), past=True)
+    v["email"] = _email(c, "email", raw.get("email", ""), _("E-mail"))
+    v["mobile"] = _mobile(c, "mobile", raw.get("mobile", ""), _("Mobile"))
+    v["guardian_email"] = _email(
+        c, "guardian_email", raw.get("guardian_email", ""), _("Guardian's e-mail")
+    )
+    v["registered"] = _date(c, "registered", raw.get("registered", ""), _("Registered"))
+    return c

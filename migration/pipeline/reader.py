@@ -1,0 +1,234 @@
+"""Reader: bytes in, rows of canonical fields out.
+
+CSV in UTF-8 (with or without BOM), Windows-1252 or ISO-8859-1; delimiter ``;``, ``,`` or
+tab; CRLF or LF. XLSX with the sheets Medlemmer / Parti / Venteliste. A folder with
+members.csv / groups.csv / waitlist.csv. Headers are matched to canonical fields through
+``columns``; unknown or missing required columns stop the import before anything is
+written, naming the columns.
+"""
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+
+from migration.pipeline import columns as cols
+
+csv.field_size_limit(1_000_000)
+ENCODINGS = ("utf-8", "cp1252", "latin-1")
+DELIMITERS = (";", "\t", ",")
+
+
+class ReadError(Exception):
+    """The file cannot be imported at all; the message says why, in plain words."""
+
+
+@dataclass
+class Table:
+    kind: str
+    headers: list[str]
+    fields: list[str | None]  # canonical field per column (None: ignored empty header)
+    rows: Iterator[tuple[int, dict]] = field(repr=False)  # (1-based data row, {field: value})
+    encoding: str = ""
+    delimiter: str = ""
+
+
+@dataclass
+class Extract:
+    """What one import reads: the members table and, when present, groups and waitlist."""
+
+    tables: dict[str, Table]
+    sources: list[tuple[str, bytes]]  # (file name, original bytes) kept with the batch
+
+    @property
+    def members(self) -> Table | None:
+        return self.tables.get(cols.MEMBERS)
+
+
+def read_path(path: Path) -> Extract:
+    path = Path(path)
+    if path.is_dir():
+        files = {p.name.casefold(): p for p in path.iterdir() if p.is_file()}
+        if "members.csv" not in files:
+            raise ReadError(_("The folder has no members.csv."))
+        sources = [
+            (name, files[name].read_bytes())
+            for name in ("members.csv", "groups.csv", "waitlist.csv")
+            if name in files
+        ]
+        return read_sources(sources)
+    if not path.exists():
+        raise ReadError(_("The file %(name)s does not exist.") % {"name": path})
+    return read_sources([(path.name, path.read_bytes())])
+
+
+def read_sources(sources: list[tuple[str, bytes]]) -> Extract:
+    """Read uploaded or on-disk files: one XLSX, one members CSV, or the three CSVs."""
+    tables: dict[str, Table] = {}
+    for name, data in sources:
+        if name.casefold().endswith(".xlsx") or data[:2] == b"PK":
+            tables.update(read_xlsx(data))
+        else:
+            kind = _kind_from_name(name)
+            tables[kind] = read_csv(data, kind)
+    if cols.MEMBERS not in tables:
+        raise ReadError(_("No member list was found (members.csv or the sheet Medlemmer)."))
+    return Extract(tables=tables, sources=sources)
+
+
+def _kind_from_name(name: str) -> str:
+    stem = Path(name).stem.casefold()
+    if stem in ("groups", "parti"):
+        return cols.GROUPS
+    if stem in ("waitlist", "venteliste"):
+        return cols.WAITLIST
+    return cols.MEMBERS
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode with the first encoding that fits; Latin-1 always fits as the last resort."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        try:
+            return data.decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise ReadError(_("The file's text encoding could not be read."))  # unreachable: latin-1
+
+
+def read_csv(data: bytes, kind: str) -> Table:
+    if not data.strip():
+        raise ReadError(_("The file is empty."))
+    text, encoding = decode(data)
+    text = text.replace("\x00", "")
+    first_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    delimiter = max(DELIMITERS, key=first_line.count)
+    if first_line.count(delimiter) == 0:
+        raise ReadError(
+            _("The first line has no column separator (; , or tab): this is not a CSV extract.")
+        )
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
+    try:
+        headers = next(reader)
+    except csv.Error as exc:
+        raise ReadError(_("The header line cannot be read: %(error)s") % {"error": exc}) from exc
+    fields = map_headers(headers, kind)
+    return Table(kind, headers, fields, _csv_rows(reader, fields), encoding, delimiter)
+
+
+def _csv_rows(reader, fields) -> Iterator[tuple[int, dict]]:
+    number = 0
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ReadError(
+                _("Data row %(row)s cannot be read: %(error)s") % {"row": number + 1, "error": exc}
+            ) from exc
+        if not any(v.strip() for v in values):
+            continue  # blank lines are not data rows
+        number += 1
+        yield number, _row_dict(values, fields)
+
+
+def _row_dict(values: list, fields: list[str | None]) -> dict:
+    row = {}
+    for i, name in enumerate(fields):
+        if name is not None:
+            row[name] = values[i] if i < len(values) else ""
+    if len(values) > len(fields) and any(str(v).strip() for v in values[len(fields) :]):
+        row["_extra"] = [str(v) for v in values[len(fields) :]]
+    return row
+
+
+def map_headers(headers: list, kind: str) -> list[str | None]:
+    """Canonical field per header; raises ReadError naming unknown and missing columns."""
+    _sheet, columns, required = cols.SHEETS[kind]
+    aliases = cols.alias_map(columns)
+    fields: list[str | None] = []
+    unknown, seen = [], set()
+    for header in headers:
+        text = "" if header is None else str(header)
+        if not text.strip():
+            fields.append(None)
+            continue
+        name = aliases.get(cols.header_key(text))
+        if name is None:
+            unknown.append(text.strip())
+        elif name in seen:
+            raise ReadError(_("The column “%(name)s” appears twice.") % {"name": text.strip()})
+        seen.add(name)
+        fields.append(name)
+    missing = [columns[f][0] for f in required if f not in seen]
+    problems = []
+    if unknown:
+        problems.append(_("unknown columns: %(cols)s") % {"cols": ", ".join(unknown)})
+    if missing:
+        problems.append(_("missing columns: %(cols)s") % {"cols": ", ".join(missing)})
+    if problems:
+        label = cols.SHEET_LABELS[kind]
+        raise ReadError(
+            _("%(sheet)s: %(problems)s. Nothing was imported.")
+            % {"sheet": label, "problems": "; ".join(problems)}
+        )
+    return fields
+
+
+def read_xlsx(data: bytes) -> dict[str, Table]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise ReadError(_("The Excel file cannot be opened: %(error)s") % {"error": exc}) from exc
+    by_name = {ws.title.strip().casefold(): ws for ws in workbook.worksheets}
+    tables = {}
+    for kind, (sheet, _columns, _required) in cols.SHEETS.items():
+        ws = by_name.get(sheet.casefold())
+        if ws is None:
+            continue
+        rows = ws.iter_rows(values_only=True)
+        try:
+            headers = [("" if h is None else str(h)) for h in next(rows)]
+        except StopIteration:
+            continue
+        while headers and not headers[-1].strip():
+            headers.pop()
+        fields = map_headers(headers, kind)
+        tables[kind] = Table(kind, headers, fields, _xlsx_rows(rows, fields), "xlsx", "")
+    return tables
+
+
+def _xlsx_rows(rows, fields) -> Iterator[tuple[int, dict]]:
+    number = 0
+    for values in rows:
+        cells = [_cell(v) for v in values]
+        if not any(c.strip() for c in cells):
+            continue
+        number += 1
+        yield number, _row_dict(cells, fields)
+
+
+def _cell(value) -> str:
+    """Spreadsheet cells to text the normaliser reads: dates as dd.mm.yyyy, whole
+    numbers without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
