@@ -25,19 +25,19 @@ from members.models import (
     Membership,
     MembershipCategory,
     Person,
-    WaitlistEntry,
 )
 from migration.models import ImportBatch, ImportCreated, ImportRow
 from migration.pipeline import columns as cols
 from migration.pipeline import match
+from migration.pipeline.guardians import GuardianLinks
 from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED, REVIEW, Candidate, Decision
 from migration.pipeline.normalise import (
     Checked,
     normalise_group,
     normalise_member,
-    normalise_waitlist,
 )
 from migration.pipeline.reader import Extract
+from migration.pipeline.waitlist import WaitlistImport
 
 CHUNK = 2000
 CONTACT_FIELDS = ("email", "mobile", "address_line", "postal_code", "city")
@@ -76,11 +76,11 @@ class RowWork:
         return identity.national_id_hash(self.v["national_id"]) if self.v["national_id"] else None
 
 
-class Importer:
+class Importer(GuardianLinks, WaitlistImport):
     def __init__(
         self,
         club: Club,
-        extract: Extract,
+        extract: Extract | None,
         batch: ImportBatch,
         *,
         user=None,
@@ -345,21 +345,7 @@ class Importer:
         return person.normalise()
 
     def write_members(self, works: list[RowWork]) -> None:
-        self.complete_birthless()
-        new_people = [
-            w.person
-            for w in works
-            if w.decision and w.decision.outcome == NEW and w.person.pk is None
-        ]
-        bulk_create_with_history(
-            new_people, Person, default_user=self.user, default_change_reason="import"
-        )
-        self.created("person", new_people)
-        linked = [w for w in works if w.person is not None]
-        self.update_matched_people([w for w in linked if w.decision.outcome == MATCHED])
-        self.link_guardians(linked)
-        memberships = self.write_memberships(linked)
-        self.write_group_links(linked, memberships)
+        self.apply_rows(works)
         records = []
         for w in works:
             if w.decision is None:
@@ -382,6 +368,25 @@ class Importer:
                 )
             )
         ImportRow.objects.bulk_create(records, batch_size=2000)
+
+    def apply_rows(self, works: list[RowWork]) -> None:
+        """Write what the decided rows mean: persons, guardians, memberships, groups.
+        Also used for one row when an admin resolves a review item."""
+        self.complete_birthless()
+        new_people = [
+            w.person
+            for w in works
+            if w.decision and w.decision.outcome == NEW and w.person.pk is None
+        ]
+        bulk_create_with_history(
+            new_people, Person, default_user=self.user, default_change_reason="import"
+        )
+        self.created("person", new_people)
+        linked = [w for w in works if w.person is not None]
+        self.update_matched_people([w for w in linked if w.decision.outcome == MATCHED])
+        self.link_guardians(linked)
+        memberships = self.write_memberships(linked)
+        self.write_group_links(linked, memberships)
 
     def complete_birthless(self) -> None:
         """Guardians found again as members get the member row's birth date and details."""
@@ -434,71 +439,6 @@ class Importer:
                 default_user=self.user,
                 default_change_reason="import",
             )
-
-    def link_guardians(self, works: list[RowWork]) -> None:
-        for w in works:  # adults in the file can be the guardians of children in it
-            fk, lk, _born = w.key
-            for contact in (w.v["email"], w.v["mobile"]):
-                if contact:
-                    self.guardians.setdefault((fk, lk, contact), w.person)
-        wanted = [
-            (w, *_split_name(w.v["guardian_name"]))
-            for w in works
-            if w.v["guardian_name"] and w.decision.outcome != MERGED
-        ]
-        if not wanted:
-            return
-        emails = {w.v["guardian_email"] for w, *_ in wanted if w.v["guardian_email"]}
-        mobiles = {w.v["guardian_mobile"] for w, *_ in wanted if w.v["guardian_mobile"]}
-        for pk, fk, lk, email, mobile in Person.objects.filter(
-            Q(email__in=emails) | Q(mobile__in=mobiles)
-        ).values_list("pk", "first_name_key", "last_name_key", "email", "mobile"):
-            for contact in (email, mobile):
-                if contact:
-                    self.guardians.setdefault((fk, lk, str(contact)), pk)
-        new_guardians, links = [], []
-        for w, first, last in wanted:
-            fk, lk = identity.name_key(first), identity.name_key(last)
-            contacts = [c for c in (w.v["guardian_email"], w.v["guardian_mobile"]) if c]
-            guardian = next(
-                (self.guardians[(fk, lk, c)] for c in contacts if (fk, lk, c) in self.guardians),
-                None,
-            )
-            if guardian is None:
-                guardian = Person(
-                    first_name=first,
-                    last_name=last,
-                    email=w.v["guardian_email"],
-                    mobile=w.v["guardian_mobile"],
-                ).normalise()
-                new_guardians.append(guardian)
-                for c in contacts:
-                    self.guardians[(fk, lk, c)] = guardian
-            links.append((w.person, guardian))
-        bulk_create_with_history(
-            new_guardians, Person, default_user=self.user, default_change_reason="import: guardian"
-        )
-        self.created("person", new_guardians)
-        Through = Person.guardians.through
-        pairs = {(pk_of(child), pk_of(g)) for child, g in links if pk_of(child) != pk_of(g)}
-        existing = set(
-            Through.objects.filter(from_person__in={c for c, _g in pairs}).values_list(
-                "from_person_id", "to_person_id"
-            )
-        )
-        fresh = [Through(from_person_id=c, to_person_id=g) for c, g in pairs - existing]
-        Through.objects.bulk_create(fresh)
-        ImportCreated.objects.bulk_create(
-            [
-                ImportCreated(
-                    batch=self.batch,
-                    kind="guardian_link",
-                    object_id=t.from_person_id,
-                    extra=t.to_person_id,
-                )
-                for t in fresh
-            ]
-        )
 
     def write_memberships(self, works: list[RowWork]) -> dict[int, Membership]:
         pks = {pk_of(w.person) for w in works}
@@ -576,127 +516,9 @@ class Importer:
         GroupMember.objects.bulk_create(fresh)
         self.created("group_member", fresh)
 
-    # --- waitlists ---------------------------------------------------------------------
-    def import_waitlist(self, rows: Iterator[tuple[int, dict]]) -> None:
-        checked = [(n, raw, normalise_waitlist(raw)) for n, raw in rows]
-        records, places = [], []
-        valid = [(n, raw, c) for n, raw, c in checked if not c.errors]
-        index = match.RegistryIndex.load(
-            {c.values["birth_date"] for *_x, c in valid if c.values["birth_date"]}, set()
-        )
-        by_number = dict(
-            Membership.objects.filter(club=self.club)
-            .exclude(member_number="")
-            .values_list("member_number", "person_id")
-        )
-        for n, raw, c in checked:
-            if c.errors:
-                records.append(self.row(cols.WAITLIST, n, raw, c, REJECTED, _errors(c)))
-                continue
-            v = c.values
-            if v["member_no"] and v["member_no"] in by_number:
-                person, outcome, reason = (
-                    by_number[v["member_no"]],
-                    MATCHED,
-                    _("Member number %(no)s of this club.") % {"no": v["member_no"]},
-                )
-            else:
-                d = match.decide(
-                    identity.name_key(v["first_name"]),
-                    identity.name_key(v["last_name"]),
-                    v["birth_date"],
-                    None,
-                    index,
-                )
-                if d.outcome == REVIEW:
-                    records.append(
-                        self.row(
-                            cols.WAITLIST,
-                            n,
-                            raw,
-                            c,
-                            REVIEW,
-                            d.reason,
-                            rule=d.rule,
-                            candidates=d.candidates,
-                        )
-                    )
-                    continue
-                outcome, reason = d.outcome, d.reason
-                person = (
-                    d.person_pk
-                    if d.outcome == MATCHED
-                    else Person(
-                        first_name=v["first_name"],
-                        last_name=v["last_name"],
-                        birth_date=v["birth_date"],
-                        email=v["email"],
-                        mobile=v["mobile"],
-                    ).normalise()
-                )
-                if isinstance(person, Person):
-                    bulk_create_with_history(
-                        [person],
-                        Person,
-                        default_user=self.user,
-                        default_change_reason="import: waitlist",
-                    )
-                    self.created("person", [person])
-                    index.add(
-                        Candidate(
-                            person.pk,
-                            person.first_name_key,
-                            person.last_name_key,
-                            person.birth_date,
-                            None,
-                        )
-                    )
-            places.append((v["group"], v["position"], n, pk_of(person)))
-            records.append(
-                self.row(cols.WAITLIST, n, raw, c, outcome, reason, person_id=pk_of(person))
-            )
-        self.write_places(places)
-        ImportRow.objects.bulk_create(records, batch_size=2000)
-
-    def write_places(self, places: list[tuple[str, int, int, int]]) -> None:
-        """Places keep the file's order; positions are renumbered 1, 2, 3 … per group."""
-        by_group: dict[str, list] = {}
-        for name, _position, _number, person in sorted(
-            places, key=lambda p: (p[0].casefold(), p[1], p[2])
-        ):
-            by_group.setdefault(name, []).append(person)
-        created = []
-        for name, persons in by_group.items():
-            group = self.group_named(name)
-            existing = {e.person_id: e for e in WaitlistEntry.objects.filter(group=group)}
-            seen = set()
-            for position, person in enumerate(persons, start=1):
-                if person in seen:
-                    continue
-                seen.add(person)
-                entry = existing.get(person)
-                if entry is None:
-                    created.append(
-                        WaitlistEntry(
-                            club=self.club, group=group, person_id=person, position=position
-                        )
-                    )
-                elif entry.position != position:
-                    entry.position = position
-                    entry.save(update_fields=["position"])
-        WaitlistEntry.objects.bulk_create(created)
-        self.created("waitlist", created)
-
 
 def _errors(checked: Checked) -> str:
     return " ".join(p.message for p in checked.errors)
-
-
-def _split_name(full: str) -> tuple[str, str]:
-    parts = full.split()
-    if len(parts) == 1:
-        return parts[0], ""
-    return " ".join(parts[:-1]), parts[-1]
 
 
 def _is_uuid(text: str) -> bool:

@@ -64,6 +64,9 @@ class Checked:
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == ERROR]
 
+    def error_text(self) -> str:
+        return " ".join(p.message for p in self.errors)
+
     def error(self, name, code, message):
         self.problems.append(Problem(name, code, message, ERROR))
 

@@ -1,0 +1,92 @@
+"""Guardians of children (R-MIG-7): a guardian is a Person, matched by name and e-mail or
+mobile (a guardian has no birth date in the extract), created once however many
+children they have, and linked through Person.guardians."""
+
+from django.db.models import Q
+from simple_history.utils import bulk_create_with_history
+
+from members import identity
+from members.models import Person
+from migration.models import ImportCreated
+from migration.pipeline.match import MERGED
+
+
+class GuardianLinks:
+    """Mixin of the Importer."""
+
+    def link_guardians(self, works: list) -> None:
+        for w in works:  # adults in the file can be the guardians of children in it
+            fk, lk, _born = w.key
+            for contact in (w.v["email"], w.v["mobile"]):
+                if contact:
+                    self.guardians.setdefault((fk, lk, contact), w.person)
+        wanted = [
+            (w, *split_name(w.v["guardian_name"]))
+            for w in works
+            if w.v["guardian_name"] and w.decision.outcome != MERGED
+        ]
+        if not wanted:
+            return
+        emails = {w.v["guardian_email"] for w, *_ in wanted if w.v["guardian_email"]}
+        mobiles = {w.v["guardian_mobile"] for w, *_ in wanted if w.v["guardian_mobile"]}
+        for pk, fk, lk, email, mobile in Person.objects.filter(
+            Q(email__in=emails) | Q(mobile__in=mobiles)
+        ).values_list("pk", "first_name_key", "last_name_key", "email", "mobile"):
+            for contact in (email, mobile):
+                if contact:
+                    self.guardians.setdefault((fk, lk, str(contact)), pk)
+        new_guardians, links = [], []
+        for w, first, last in wanted:
+            fk, lk = identity.name_key(first), identity.name_key(last)
+            contacts = [c for c in (w.v["guardian_email"], w.v["guardian_mobile"]) if c]
+            guardian = next(
+                (self.guardians[(fk, lk, c)] for c in contacts if (fk, lk, c) in self.guardians),
+                None,
+            )
+            if guardian is None:
+                guardian = Person(
+                    first_name=first,
+                    last_name=last,
+                    email=w.v["guardian_email"],
+                    mobile=w.v["guardian_mobile"],
+                ).normalise()
+                new_guardians.append(guardian)
+                for c in contacts:
+                    self.guardians[(fk, lk, c)] = guardian
+            links.append((w.person, guardian))
+        bulk_create_with_history(
+            new_guardians, Person, default_user=self.user, default_change_reason="import: guardian"
+        )
+        self.created("person", new_guardians)
+        Through = Person.guardians.through
+        pairs = {(_pk(child), _pk(g)) for child, g in links if _pk(child) != _pk(g)}
+        existing = set(
+            Through.objects.filter(from_person__in={c for c, _g in pairs}).values_list(
+                "from_person_id", "to_person_id"
+            )
+        )
+        fresh = [Through(from_person_id=c, to_person_id=g) for c, g in pairs - existing]
+        Through.objects.bulk_create(fresh)
+        ImportCreated.objects.bulk_create(
+            [
+                ImportCreated(
+                    batch=self.batch,
+                    kind="guardian_link",
+                    object_id=t.from_person_id,
+                    extra=t.to_person_id,
+                )
+                for t in fresh
+            ]
+        )
+
+
+def _pk(ref) -> int:
+    return ref.pk if isinstance(ref, Person) else ref
+
+
+def split_name(full: str) -> tuple[str, str]:
+    """ "Sebastian-Thor Gundersen" → ("Sebastian-Thor", "Gundersen")."""
+    parts = full.split()
+    if len(parts) == 1:
+        return parts[0], ""
+    return " ".join(parts[:-1]), parts[-1]

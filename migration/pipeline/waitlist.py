@@ -1,0 +1,138 @@
+"""Waitlists (R-MIG-7): places in the file's order, persons matched like members."""
+
+from collections.abc import Iterator
+
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from members import identity
+from members.models import Membership, Person, WaitlistEntry
+from migration.models import ImportRow
+from migration.pipeline import columns as cols
+from migration.pipeline import match
+from migration.pipeline.match import MATCHED, REJECTED, REVIEW, Candidate
+from migration.pipeline.normalise import normalise_waitlist
+
+
+class WaitlistImport:
+    """Mixin of the Importer: the Venteliste sheet."""
+
+    def import_waitlist(self, rows: Iterator[tuple[int, dict]]) -> None:
+        checked = [(n, raw, normalise_waitlist(raw)) for n, raw in rows]
+        records, places = [], []
+        valid = [(n, raw, c) for n, raw, c in checked if not c.errors]
+        index = match.RegistryIndex.load(
+            {c.values["birth_date"] for *_x, c in valid if c.values["birth_date"]}, set()
+        )
+        by_number = dict(
+            Membership.objects.filter(club=self.club)
+            .exclude(member_number="")
+            .values_list("member_number", "person_id")
+        )
+        for n, raw, c in checked:
+            if c.errors:
+                records.append(self.row(cols.WAITLIST, n, raw, c, REJECTED, c.error_text()))
+                continue
+            v = c.values
+            if v["member_no"] and v["member_no"] in by_number:
+                person, outcome, reason = (
+                    by_number[v["member_no"]],
+                    MATCHED,
+                    _("Member number %(no)s of this club.") % {"no": v["member_no"]},
+                )
+            else:
+                d = match.decide(
+                    identity.name_key(v["first_name"]),
+                    identity.name_key(v["last_name"]),
+                    v["birth_date"],
+                    None,
+                    index,
+                )
+                if d.outcome == REVIEW:
+                    records.append(
+                        self.row(
+                            cols.WAITLIST,
+                            n,
+                            raw,
+                            c,
+                            REVIEW,
+                            d.reason,
+                            rule=d.rule,
+                            candidates=d.candidates,
+                        )
+                    )
+                    continue
+                outcome, reason = d.outcome, d.reason
+                person = (
+                    d.person_pk
+                    if d.outcome == MATCHED
+                    else Person(
+                        first_name=v["first_name"],
+                        last_name=v["last_name"],
+                        birth_date=v["birth_date"],
+                        email=v["email"],
+                        mobile=v["mobile"],
+                    ).normalise()
+                )
+                if isinstance(person, Person):
+                    bulk_create_with_history(
+                        [person],
+                        Person,
+                        default_user=self.user,
+                        default_change_reason="import: waitlist",
+                    )
+                    self.created("person", [person])
+                    index.add(
+                        Candidate(
+                            person.pk,
+                            person.first_name_key,
+                            person.last_name_key,
+                            person.birth_date,
+                            None,
+                        )
+                    )
+            places.append((v["group"], v["position"], n, _pk(person), v["registered"]))
+            records.append(
+                self.row(cols.WAITLIST, n, raw, c, outcome, reason, person_id=_pk(person))
+            )
+        self.write_places(places)
+        ImportRow.objects.bulk_create(records, batch_size=2000)
+
+    def write_places(self, places: list[tuple]) -> None:
+        """Places keep the file's order; positions are renumbered 1, 2, 3 … per group."""
+        by_group: dict[str, list] = {}
+        for name, _position, _number, person, registered in sorted(
+            places, key=lambda p: (p[0].casefold(), p[1], p[2])
+        ):
+            by_group.setdefault(name.casefold(), []).append((name, person, registered))
+        created = []
+        for places_in_group in by_group.values():
+            group = self.group_named(places_in_group[0][0])
+            existing = {e.person_id: e for e in WaitlistEntry.objects.filter(group=group)}
+            seen: set[int] = set()
+            position = 0
+            for _name, person, registered in places_in_group:
+                if person in seen:
+                    continue
+                seen.add(person)
+                position += 1
+                entry = existing.get(person)
+                if entry is None:
+                    created.append(
+                        WaitlistEntry(
+                            club=self.club,
+                            group=group,
+                            person_id=person,
+                            position=position,
+                            registered_on=registered or self.today,
+                        )
+                    )
+                elif entry.position != position:
+                    entry.position = position
+                    entry.save(update_fields=["position"])
+        WaitlistEntry.objects.bulk_create(created)
+        self.created("waitlist", created)
+
+
+def _pk(ref) -> int:
+    return ref.pk if isinstance(ref, Person) else ref
