@@ -268,6 +268,17 @@ def seed_demo(*, members_per_club: int = 300, shared: int = 40, password: str) -
     return logins
 
 
+def _category_for(person, cats, today):
+    """Children in a children's category, young people in "Ungdom", the rest "Ordinær"."""
+    by_name = {c.name: c for c in cats}
+    age = person.age_on(today) or 30
+    if age < 13:
+        return by_name.get("Barn 6–12") or by_name.get("Barn") or cats[0]
+    if age < 20:
+        return by_name.get("Ungdom") or cats[0]
+    return by_name.get("Ordinær") or cats[0]
+
+
 def _enrol(club, cats, groups, people, rng, today) -> None:
     statuses = (
         [Membership.Status.ACTIVE] * 14
@@ -281,7 +292,7 @@ def _enrol(club, cats, groups, people, rng, today) -> None:
         m = Membership.objects.create(
             club=club,
             person=person,
-            category=rng.choice(cats),
+            category=_category_for(person, cats, today),
             status=status,
             source=Membership.Source.MIGRATED if not recent else Membership.Source.ADMIN,
             member_number=str(number),

@@ -191,6 +191,9 @@ PHONENUMBER_DEFAULT_REGION = "NO"
 PHONENUMBER_DB_FORMAT = "E164"
 PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
 
+# --- Filters -----------------------------------------------------------------------------
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
+
 # --- Member overview ---------------------------------------------------------------------
 MEMBER_LIST_PAGE_SIZE = env.int("MEMBER_LIST_PAGE_SIZE", default=50)
 
