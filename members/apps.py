@@ -7,6 +7,7 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self) -> None:
-        from . import panels
+        from . import navigation, panels
 
         panels.register_builtin_panels()
+        navigation.register_builtin_items()

@@ -1,3 +1,4 @@
+from members.navigation import club_nav
 from members.permissions import clubs_for_user
 
 
@@ -9,4 +10,5 @@ def club_navigation(request) -> dict:
         "club": getattr(request, "club", None),
         "club_access": getattr(request, "club_access", None),
         "my_clubs": clubs,
+        "club_nav": club_nav(request),
     }

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from members import identity
-from members.models import Club, MembershipCategory, Person
+from members.models import Club, Membership, MembershipCategory, Person
 
 DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd.mm.åååå", "inputmode": "numeric"})
 
@@ -126,3 +126,81 @@ class AttachForm(forms.Form):
     def __init__(self, *args, club, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = MembershipCategory.objects.filter(club=club)
+
+
+class PersonEditForm(forms.ModelForm):
+    """Correct a member's person data from the club (R-MIG-8 links here)."""
+
+    mobile = PhoneNumberField(label=_("Mobile"), region="NO", required=False)
+    national_id = forms.CharField(
+        label=_("New national id number"),
+        required=False,
+        max_length=14,
+        help_text=_("Leave empty to keep the number that is registered."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "first_name",
+            "last_name",
+            "birth_date",
+            "gender",
+            "email",
+            "mobile",
+            "address_line",
+            "co_line",
+            "postal_code",
+            "city",
+        ]
+        widgets = {"birth_date": DATE_WIDGET}
+
+    def clean_national_id(self):
+        value = self.cleaned_data["national_id"]
+        return identity.clean_national_id(value) if value.strip() else ""
+
+    def clean(self):
+        data = super().clean()
+        number, born = data.get("national_id"), data.get("birth_date")
+        if number and born and identity.birth_date_from_national_id(number) != born:
+            self.add_error("national_id", _("The number does not match the birth date."))
+        if number:
+            digest = identity.national_id_hash(number)
+            if Person.objects.filter(national_id_hash=digest).exclude(pk=self.instance.pk).exists():
+                self.add_error(
+                    "national_id", _("Another person is registered with this national id number.")
+                )
+        return data
+
+
+class MembershipEditForm(forms.ModelForm):
+    category = forms.ModelChoiceField(
+        label=_("Membership category"), queryset=MembershipCategory.objects.none(), required=False
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["category", "member_number", "payment_method", "next_billing_date"]
+        widgets = {"next_billing_date": DATE_WIDGET}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = MembershipCategory.objects.filter(
+            club=self.instance.club
+        )
+
+
+class GuardianForm(forms.Form):
+    """Add a guardian to a child: the registry is searched by exact identity first."""
+
+    first_name = forms.CharField(label=_("Guardian's first name"), max_length=150)
+    last_name = forms.CharField(label=_("Guardian's last name"), max_length=150)
+    email = forms.EmailField(label=_("Guardian's e-mail"), required=False)
+    mobile = PhoneNumberField(label=_("Guardian's mobile"), region="NO", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("email") or data.get("mobile")):
+            raise ValidationError(_("Give the guardian's e-mail or mobile number."))
+        return data

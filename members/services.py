@@ -205,3 +205,44 @@ def create_club(slug: str, name: str, *, org_number: str = "", admin_email: str 
 
 def new_password() -> str:
     return secrets.token_urlsafe(12)
+
+
+def update_person(person: Person, data: dict, *, by=None) -> Person:
+    """Save corrected person data; a new national id is stored encrypted."""
+    national_id = data.pop("national_id", "")
+    for name, value in data.items():
+        setattr(person, name, value)
+    if national_id:
+        person.set_national_id(national_id)
+    if by is not None:
+        person._history_user = by
+    person.save()
+    return person
+
+
+def add_guardian(child: Person, *, first_name, last_name, email="", mobile="", by=None) -> Person:
+    """Link a guardian: an existing person with the same name and e-mail or mobile is
+    reused (a guardian has no birth date to match on), otherwise one is created."""
+    key_first, key_last = identity.name_key(first_name), identity.name_key(last_name)
+    candidates = Person.objects.filter(first_name_key=key_first, last_name_key=key_last)
+    contact = [c for c in (email, str(mobile or "")) if c]
+    guardian = next(
+        (
+            p
+            for p in candidates
+            if p.email in contact or (p.mobile and str(p.mobile.as_e164) in contact)
+        ),
+        None,
+    )
+    if guardian is None:
+        guardian = create_person(
+            first_name=first_name,
+            last_name=last_name,
+            email=email or "",
+            mobile=mobile or "",
+            by=by,
+        )
+    if guardian.pk == child.pk:
+        raise MembersError(_("A person cannot be their own guardian."))
+    child.guardians.add(guardian)
+    return guardian

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.views import card, create, dashboard, groups, overview, settings
+from members.views import card, create, dashboard, edit, groups, overview, settings
 
 app_name = "members"
 
@@ -20,6 +20,8 @@ urlpatterns = [
         name="reveal_national_id",
     ),
     path("members/<int:membership_id>/status/", card.change_status, name="change_status"),
+    path("members/<int:membership_id>/edit/", edit.edit_member, name="edit"),
+    path("members/<int:membership_id>/guardian/", edit.add_guardian, name="add_guardian"),
     path("groups/", groups.group_list, name="groups"),
     path("groups/<int:group_id>/", groups.group_detail, name="group"),
     path("settings/", settings.club_settings, name="settings"),
