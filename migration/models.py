@@ -83,6 +83,9 @@ class ImportRow(models.Model):
     rule = models.CharField(max_length=30, blank=True)
     reason = models.TextField(_("explanation"), blank=True)
     problems = models.JSONField(default=list, blank=True)
+    codes = models.CharField(
+        max_length=250, blank=True, help_text="problem codes, comma separated, for filtering"
+    )
     person = models.ForeignKey(
         "members.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope
@@ -77,28 +78,44 @@ def batch_sources(batch: ImportBatch) -> list[tuple[str, bytes]]:
 
 
 def run_batch(batch: ImportBatch, *, progress: Callable[[int, int], None] | None = None) -> dict:
-    """Import a recorded batch: one transaction; on failure the batch says why and
-    nothing of it is written. Running a finished batch again does nothing."""
-    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.QUEUED).update(
-        status=ImportBatch.Status.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
-        batch.refresh_from_db()
-        return batch.totals
+    """Import a recorded batch in one transaction that also holds the batch's row lock.
+
+    A second worker (or a redelivered task) skips a batch that is being imported and
+    does nothing for one that is done; a crash rolls everything back, the batch is
+    queued again and can simply be run again. On a refusal the batch says why.
+    """
     sources = batch_sources(batch)
-    total = count_rows(sources)
+    try:
+        total = count_rows(sources)
+    except ReadError as exc:
+        _fail(batch, str(exc))
+        raise MigrationError(str(exc)) from exc
 
     def report(done: int, all_rows: int) -> None:
         cache.set(progress_key(batch.pk), (done, all_rows), 3600)
         if progress:
             progress(done, all_rows)
 
-    report(0, total)
     try:
         with transaction.atomic():
-            totals = Importer(
-                batch.club, read_sources(sources), batch, user=batch.created_by, progress=report
-            ).run(total)
+            locked = (
+                ImportBatch.objects.select_for_update(skip_locked=True)
+                .filter(pk=batch.pk, status=ImportBatch.Status.QUEUED)
+                .first()
+            )
+            if locked is None:
+                batch.refresh_from_db()
+                return batch.totals
+            report(0, total)
+            importer = Importer(
+                locked.club, read_sources(sources), locked, user=locked.created_by, progress=report
+            )
+            locked.totals = importer.run(total)
+            locked.status = ImportBatch.Status.DONE
+            locked.started_at = locked.started_at or timezone.now()
+            locked.finished_at = timezone.now()
+            locked.error = ""
+            locked.save()
     except (ReadError, MigrationError) as exc:
         _fail(batch, str(exc))
         raise MigrationError(str(exc)) from exc
@@ -109,11 +126,17 @@ def run_batch(batch: ImportBatch, *, progress: Callable[[int, int], None] | None
             % {"e": exc.__class__.__name__},
         )
         raise
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.DONE, totals=totals, finished_at=timezone.now()
-    )
     batch.refresh_from_db()
-    return totals
+    return batch.totals
+
+
+def retry_batch(batch: ImportBatch) -> bool:
+    """Queue a failed import again (after a crash or a fixed bug); True when queued."""
+    return bool(
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.FAILED).update(
+            status=ImportBatch.Status.QUEUED, error=""
+        )
+    )
 
 
 def _fail(batch: ImportBatch, message: str) -> None:
@@ -132,14 +155,19 @@ def import_now(
             batch = create_batch(club, sources, user=user)
             run_batch(batch, progress=progress)
             return batch, list(batch.rows.filter(sheet=cols.MEMBERS).select_related("person"))
+        stored = []  # the rollback undoes the rows, not the files in storage
         try:
             with transaction.atomic():
                 batch = create_batch(club, sources, user=user)
+                stored = [source.file for source in batch.sources.all()]
                 run_batch(batch, progress=progress)
                 rows = list(batch.rows.filter(sheet=cols.MEMBERS).select_related("person"))
                 raise DryRun(batch, rows)
         except DryRun as result:
             return result.batch, result.totals
+        finally:
+            for file in stored:
+                file.storage.delete(file.name)
 
 
 def read_extract(path) -> Extract:
@@ -156,3 +184,156 @@ def member_totals(rows: list[ImportRow]) -> dict[str, int]:
     for row in rows:
         totals[row.outcome] += 1
     return totals
+
+
+# --- review (R-MIG-4) ------------------------------------------------------------------
+class ReviewError(MigrationError):
+    pass
+
+
+def resolve_review(row: ImportRow, *, user, person_id: int | None = None) -> ImportRow:
+    """Link a review row to one of its candidates (``person_id``) or, without one, create
+    a new person from the row. Then the row's membership, groups and guardians are
+    written as the import would have. A row is resolved once."""
+    from datetime import date
+
+    from members.models import Person
+    from migration.pipeline.importer import Importer, RowWork
+    from migration.pipeline.match import MATCHED, NEW, Decision
+    from migration.pipeline.normalise import Checked
+
+    with transaction.atomic():
+        row = ImportRow.objects.select_for_update().get(pk=row.pk)
+        if row.outcome != ImportRow.Outcome.REVIEW or row.resolved_at:
+            raise ReviewError(_("This row has been resolved already."))
+        if row.batch.status != ImportBatch.Status.DONE:
+            raise ReviewError(_("The import of this row is not active."))
+        values = dict(row.values)
+        for key in ("birth_date", "next_billing_date", "joined", "registered"):
+            if values.get(key):
+                values[key] = date.fromisoformat(values[key])
+        importer = Importer(row.club, None, row.batch, user=user)
+        if person_id is not None:
+            if person_id not in row.candidates:
+                raise ReviewError(_("That person is not one of this row's candidates."))
+            person = Person.objects.get(pk=person_id)
+            decision = Decision(
+                MATCHED,
+                _("Linked by %(user)s after review.") % {"user": user},
+                person_pk=person.pk,
+                rule="review",
+            )
+            ref = person.pk
+        else:
+            decision = Decision(
+                NEW,
+                _("Created as a new person by %(user)s after review.") % {"user": user},
+                rule="review",
+            )
+            ref = importer.new_person(values) if row.sheet == cols.MEMBERS else None
+        if row.sheet == cols.MEMBERS:
+            work = RowWork(
+                row.row_number, row.raw, Checked(values=values), decision=decision, person=ref
+            )
+            importer.apply_rows([work])
+            row.person_id = work.person if isinstance(work.person, int) else work.person.pk
+        else:
+            row.person_id = importer.place_on_waitlist(values, ref)
+        row.outcome = decision.outcome
+        row.reason = f"{row.reason} → {decision.reason}"
+        row.resolved_at = timezone.now()
+        row.resolved_by = user
+        row.save()
+    return row
+
+
+def open_review_rows(club: Club):
+    return (
+        ImportRow.objects.filter(
+            club=club, outcome=ImportRow.Outcome.REVIEW, resolved_at__isnull=True
+        )
+        .exclude(batch__status=ImportBatch.Status.ROLLED_BACK)
+        .select_related("batch")
+        .order_by("batch__created_at", "sheet", "row_number")
+    )
+
+
+# --- rollback (R-MIG-5) ----------------------------------------------------------------
+def rollback_blockers(batch: ImportBatch) -> list[str]:
+    """Why the batch can no longer be rolled back; empty when it can."""
+    from members.models import Membership, Person
+
+    if batch.status != ImportBatch.Status.DONE:
+        return [_("Only a finished import can be rolled back.")]
+    created = _created_ids(batch)
+    reasons = []
+    memberships = Membership.objects.filter(pk__in=created.get("membership", []))
+    changed = [m for m in memberships if m.history.count() > 1]
+    if changed:
+        reasons.append(
+            _("%(n)s of its memberships have changed since (for example verified or cancelled).")
+            % {"n": len(changed)}
+        )
+    people = created.get("person", [])
+    with_other = Person.objects.filter(pk__in=people).filter(
+        Q(user__isnull=False)
+        | Q(
+            memberships__in=Membership.objects.exclude(pk__in=created.get("membership", [])).values(
+                "pk"
+            )
+        )
+    )
+    if with_other.exists():
+        reasons.append(
+            _("Persons it created are now used elsewhere (another membership or a login).")
+        )
+    later = ImportBatch.objects.filter(
+        club=batch.club, created_at__gt=batch.created_at, status=ImportBatch.Status.DONE
+    )
+    if later.exists():
+        reasons.append(_("A later import exists; roll that back first."))
+    return reasons
+
+
+def rollback_batch(batch: ImportBatch, *, user) -> None:
+    """Remove everything the batch created, newest first; its rows stay for the audit."""
+    from members.models import (
+        ClubRole,
+        Group,
+        GroupMember,
+        Membership,
+        MembershipCategory,
+        Person,
+        WaitlistEntry,
+    )
+
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if reasons := rollback_blockers(batch):
+            raise MigrationError(" ".join(reasons))
+        created = _created_ids(batch)
+        WaitlistEntry.objects.filter(pk__in=created.get("waitlist", [])).delete()
+        GroupMember.objects.filter(pk__in=created.get("group_member", [])).delete()
+        Membership.objects.filter(pk__in=created.get("membership", [])).delete()
+        Through = Person.guardians.through
+        for child, guardian in batch.created.filter(kind="guardian_link").values_list(
+            "object_id", "extra"
+        ):
+            Through.objects.filter(from_person_id=child, to_person_id=guardian).delete()
+        Person.objects.filter(pk__in=created.get("person", [])).delete()
+        ClubRole.objects.filter(pk__in=created.get("role", [])).delete()
+        Group.objects.filter(pk__in=created.get("group", [])).delete()
+        MembershipCategory.objects.filter(
+            pk__in=created.get("category", []), memberships__isnull=True
+        ).delete()
+        batch.status = ImportBatch.Status.ROLLED_BACK
+        batch.rolled_back_at = timezone.now()
+        batch.error = _("Rolled back by %(user)s.") % {"user": user}
+        batch.save(update_fields=["status", "rolled_back_at", "error"])
+
+
+def _created_ids(batch: ImportBatch) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for kind, object_id in batch.created.values_list("kind", "object_id"):
+        out.setdefault(kind, []).append(object_id)
+    return out

@@ -139,6 +139,7 @@ class Importer(GuardianLinks, WaitlistImport):
             outcome=outcome,
             reason=reason,
             problems=[p.as_dict() for p in checked.problems],
+            codes=",".join(sorted({p.code for p in checked.problems}))[:250],
             **kw,
         )
 

@@ -63,17 +63,7 @@ class WaitlistImport:
                     )
                     continue
                 outcome, reason = d.outcome, d.reason
-                person = (
-                    d.person_pk
-                    if d.outcome == MATCHED
-                    else Person(
-                        first_name=v["first_name"],
-                        last_name=v["last_name"],
-                        birth_date=v["birth_date"],
-                        email=v["email"],
-                        mobile=v["mobile"],
-                    ).normalise()
-                )
+                person = d.person_pk if d.outcome == MATCHED else _new_waitlist_person(v)
                 if isinstance(person, Person):
                     bulk_create_with_history(
                         [person],
@@ -97,6 +87,32 @@ class WaitlistImport:
             )
         self.write_places(places)
         ImportRow.objects.bulk_create(records, batch_size=2000)
+
+    def place_on_waitlist(self, v: dict, person_pk: int | None) -> int:
+        """One resolved review row: the person (given, or created from the row) takes the
+        row's place in the group's line; those behind move one place back."""
+        if person_pk is None:
+            person = _new_waitlist_person(v)
+            bulk_create_with_history([person], Person, default_user=self.user)
+            self.created("person", [person])
+            person_pk = person.pk
+        group = self.group_named(v["group"])
+        if WaitlistEntry.objects.filter(group=group, person_id=person_pk).exists():
+            return person_pk
+        position = v["position"]
+        behind = WaitlistEntry.objects.filter(group=group, position__gte=position)
+        for entry in behind.order_by("-position"):
+            entry.position += 1
+            entry.save(update_fields=["position"])
+        entry = WaitlistEntry.objects.create(
+            club=self.club,
+            group=group,
+            person_id=person_pk,
+            position=position,
+            registered_on=v.get("registered") or self.today,
+        )
+        self.created("waitlist", [entry])
+        return person_pk
 
     def write_places(self, places: list[tuple]) -> None:
         """Places keep the file's order; positions are renumbered 1, 2, 3 … per group."""
@@ -136,3 +152,13 @@ class WaitlistImport:
 
 def _pk(ref) -> int:
     return ref.pk if isinstance(ref, Person) else ref
+
+
+def _new_waitlist_person(v: dict) -> Person:
+    return Person(
+        first_name=v["first_name"],
+        last_name=v["last_name"],
+        birth_date=v["birth_date"],
+        email=v["email"],
+        mobile=v["mobile"],
+    ).normalise()
