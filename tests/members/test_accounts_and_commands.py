@@ -67,8 +67,16 @@ def test_club_can_require_two_factor_for_its_admins(client, demo):
 
 @pytest.mark.django_db
 def test_create_club_command(capsys):
-    call_command("create_club", "ny-klubb", "--name", "Ny Klubb IL", "--org-number", "974 760 673",
-                 "--admin-email", "leder@example.no")
+    call_command(
+        "create_club",
+        "ny-klubb",
+        "--name",
+        "Ny Klubb IL",
+        "--org-number",
+        "974 760 673",
+        "--admin-email",
+        "leder@example.no",
+    )
     club = Club.objects.get(slug="ny-klubb")
     assert club.org_number == "974760673" and club.roles.get().user.email == "leder@example.no"
     with pytest.raises(CommandError, match="organisation number|organisasjonsnummer"):
@@ -98,7 +106,11 @@ def test_check_deploy_is_clean_with_production_settings():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -108,7 +120,11 @@ def test_production_refuses_development_secrets():
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY")}
     env["DJANGO_SETTINGS_MODULE"] = "ims.settings.production"
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         check=False,
     )
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
