@@ -8,7 +8,6 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from members.models import Membership
@@ -16,23 +15,38 @@ from members.models import Membership
 BATCH = 2000
 
 
+# The federation extract's own headers (shared/data/README.md), so that an export can be
+# imported again (R-MEM-6): ``import_members`` reads every one of them.
+COLUMNS = [
+    "Person-ID",
+    "Medlemsnr",
+    "Fornavn",
+    "Etternavn",
+    "Fødselsdato",
+    "Kjønn",
+    "E-post",
+    "Mobil",
+    "Adresse",
+    "Postnr",
+    "Poststed",
+    "Medlemskategori",
+    "Parti",
+    "Betalingsmåte",
+    "Neste fakturadato",
+    "Innmeldt",
+    "Status",
+    "Kilde",
+]
+GENDER = {"male": "Mann", "female": "Kvinne"}
+PAYMENT = {"invoice": "Faktura", "avtalegiro": "AvtaleGiro"}
+
+
 def columns() -> list[str]:
-    return [
-        _("Member number"),
-        _("First name"),
-        _("Last name"),
-        _("Birth date"),
-        _("Gender"),
-        _("E-mail"),
-        _("Mobile"),
-        _("Address"),
-        _("Postal code"),
-        _("City"),
-        _("Status"),
-        _("Category"),
-        _("Groups"),
-        _("Member since"),
-    ]
+    return list(COLUMNS)
+
+
+def _date(value) -> str:
+    return value.strftime("%d.%m.%Y") if value else ""
 
 
 def rows(memberships) -> Iterator[list]:
@@ -42,20 +56,24 @@ def rows(memberships) -> Iterator[list]:
     for m in queryset.iterator(chunk_size=BATCH):
         p = m.person
         yield [
+            str(p.public_id),
             m.member_number,
             p.first_name,
             p.last_name,
-            p.birth_date.strftime("%d.%m.%Y") if p.birth_date else "",
-            p.get_gender_display() if p.gender else "",
+            _date(p.birth_date),
+            GENDER.get(p.gender, ""),
             p.email,
             p.mobile.as_e164 if p.mobile else "",
             p.address_line,
             p.postal_code,
             p.city,
-            m.get_status_display(),
             m.category.name if m.category else "",
             ", ".join(sorted(link.group.name for link in m.group_links.all())),
-            m.started_on.strftime("%d.%m.%Y"),
+            PAYMENT.get(m.payment_method, ""),
+            _date(m.next_billing_date),
+            _date(m.started_on),
+            m.get_status_display(),
+            m.get_source_display(),
         ]
 
 

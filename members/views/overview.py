@@ -52,7 +52,7 @@ def member_export(request, club_slug, fmt):
     filename = f"{club.slug}-medlemmer-{stamp}.{fmt}"
     if fmt == "xlsx":
         header, data = exports.export_queryset(queryset)
-        body = exports.xlsx_bytes(header, data, title=club.name)
+        body = exports.xlsx_bytes(header, data, title="Medlemmer")
         response = HttpResponse(
             body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
