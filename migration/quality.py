@@ -113,6 +113,11 @@ PROBLEM_CODES = [
         gettext_lazy("National id numbers that do not fit the birth date"),
         "national_id",
     ),
+    (
+        "national_id_taken",
+        gettext_lazy("National id numbers held by another person"),
+        "national_id",
+    ),
 ]
 
 

@@ -230,6 +230,7 @@ def resolve_review(row: ImportRow, *, user, person_id: int | None = None) -> Imp
                 _("Created as a new person by %(user)s after review.") % {"user": user},
                 rule="review",
             )
+            _drop_taken_national_id(row, values)
             ref = importer.new_person(values) if row.sheet == cols.MEMBERS else None
         if row.sheet == cols.MEMBERS:
             work = RowWork(
@@ -245,6 +246,34 @@ def resolve_review(row: ImportRow, *, user, person_id: int | None = None) -> Imp
         row.resolved_by = user
         row.save()
     return row
+
+
+def _drop_taken_national_id(row: ImportRow, values: dict) -> None:
+    """ "Not the same person" while the number belongs to the registered person: the new
+    person is created without it, and the data-quality page asks for the right one."""
+    from members import identity
+    from members.models import Person
+
+    number = values.get("national_id")
+    if (
+        number
+        and Person.objects.filter(national_id_hash=identity.national_id_hash(number)).exists()
+    ):
+        values["national_id"] = ""
+        row.values = {**row.values, "national_id": ""}
+        message = _(
+            "The national id number belongs to another registered person and was not stored."
+        )
+        row.problems = [
+            *row.problems,
+            {
+                "field": "national_id",
+                "code": "national_id_taken",
+                "message": message,
+                "severity": "warning",
+            },
+        ]
+        row.codes = ",".join(sorted({*filter(None, row.codes.split(",")), "national_id_taken"}))
 
 
 def open_review_rows(club: Club):
