@@ -91,7 +91,9 @@ def near_miss_reason(first: str, last: str, born: date | None, c: Candidate) -> 
             return None  # an exact match, not a near miss
         if first == c.last_key and last == c.first_key:
             return _("first and last name are swapped")
-        if last == c.last_key and _middle_name_missing(first, c.first_key):
+        if (last == c.last_key and _middle_name_missing(first, c.first_key)) or (
+            first == c.first_key and _middle_name_missing(last, c.last_key)
+        ):  # old systems keep a middle name with the first or with the last name
             return _("a middle name is missing on one side")
         if first == c.first_key and edit_distance_at_most_one(last, c.last_key):
             return _("the last name differs by one letter")

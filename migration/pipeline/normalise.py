@@ -18,6 +18,9 @@ from members import identity
 ERROR = "error"
 WARNING = "warning"
 MAX_TEXT = 200  # longer names and addresses are cut with a warning
+NAME_MAX = 150  # Person.first_name/last_name and their matching keys
+CITY_MAX = 100  # Person.city
+EMAIL_MAX = 254  # Person.email (EmailField)
 
 _DATE_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -127,16 +130,20 @@ def parse_mobile(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def clean_text(checked: Checked, name: str, value: str) -> str:
+def clean_text(checked: Checked, name: str, value: str, limit: int = MAX_TEXT) -> str:
     text = identity.clean_name(value or "")
-    if len(text) > MAX_TEXT:
+    cut = text[:limit]
+    if limit == NAME_MAX:  # the matching key must fit too (casefold can lengthen: ß → ss)
+        while len(identity.name_key(cut)) > limit:
+            cut = cut[:-1]
+    if cut != text:
         checked.warn(
             name,
             "too_long",
             _("%(field)s was longer than %(n)s characters and was cut.")
-            % {"field": name, "n": MAX_TEXT},
+            % {"field": name, "n": limit},
         )
-        text = text[:MAX_TEXT]
+        text = cut.strip()
     return text
 
 
@@ -193,6 +200,8 @@ def _email(checked: Checked, name: str, raw: str, label: str) -> str:
     if not value:
         return ""
     try:
+        if len(value) > EMAIL_MAX:
+            raise ValidationError("too long")
         validate_email(value)
     except ValidationError:
         checked.warn(
@@ -247,8 +256,8 @@ def normalise_member(raw: dict) -> Checked:
     c = Checked(values={})
     v = c.values
     v["member_no"] = (raw.get("member_no") or "").strip()[:40]
-    v["first_name"] = clean_text(c, "first_name", raw.get("first_name", ""))
-    v["last_name"] = clean_text(c, "last_name", raw.get("last_name", ""))
+    v["first_name"] = clean_text(c, "first_name", raw.get("first_name", ""), NAME_MAX)
+    v["last_name"] = clean_text(c, "last_name", raw.get("last_name", ""), NAME_MAX)
     if not v["first_name"]:
         c.error("first_name", "missing", _("First name is missing."))
     if not v["last_name"]:
@@ -273,8 +282,8 @@ def normalise_member(raw: dict) -> Checked:
     v["mobile"] = _mobile(c, "mobile", raw.get("mobile", ""), _("Mobile"))
     v["address"] = clean_text(c, "address", raw.get("address", ""))
     v["postal_code"] = _postal_code(c, raw.get("postal_code", ""))
-    v["city"] = clean_text(c, "city", raw.get("city", ""))
-    v["guardian_name"] = clean_text(c, "guardian_name", raw.get("guardian_name", ""))
+    v["city"] = clean_text(c, "city", raw.get("city", ""), CITY_MAX)
+    v["guardian_name"] = clean_text(c, "guardian_name", raw.get("guardian_name", ""), NAME_MAX)
     v["guardian_email"] = _email(
         c, "guardian_email", raw.get("guardian_email", ""), _("Guardian's e-mail")
     )
@@ -334,7 +343,7 @@ def normalise_group(raw: dict) -> Checked:
     capacity = (raw.get("capacity") or "").strip()
     v["capacity"] = None
     if capacity:
-        if capacity.isdigit():
+        if capacity.isdecimal() and len(capacity) <= 9:
             v["capacity"] = int(capacity)
         else:
             c.warn(
@@ -363,7 +372,8 @@ def normalise_waitlist(raw: dict) -> Checked:
     if not v["group"]:
         c.error("group", "missing", _("The waitlist place has no group."))
     position = (raw.get("position") or "").strip()
-    v["position"] = int(position) if position.isdigit() and int(position) > 0 else None
+    whole = position.isdecimal() and len(position) <= 9
+    v["position"] = int(position) if whole and int(position) > 0 else None
     if v["position"] is None:
         c.error(
             "position",
@@ -371,8 +381,8 @@ def normalise_waitlist(raw: dict) -> Checked:
             _("Place “%(value)s” is not a positive whole number.") % {"value": position[:20]},
         )
     v["member_no"] = (raw.get("member_no") or "").strip()[:40]
-    v["first_name"] = clean_text(c, "first_name", raw.get("first_name", ""))
-    v["last_name"] = clean_text(c, "last_name", raw.get("last_name", ""))
+    v["first_name"] = clean_text(c, "first_name", raw.get("first_name", ""), NAME_MAX)
+    v["last_name"] = clean_text(c, "last_name", raw.get("last_name", ""), NAME_MAX)
     if not (v["first_name"] and v["last_name"]):
         c.error("first_name", "missing", _("Name is missing."))
     v["birth_date"] = _date(c, "birth_date", raw.get("birth_date", ""), _("Birth date"), past=True)

@@ -124,24 +124,48 @@ def read_csv(data: bytes, kind: str) -> Table:
     except csv.Error as exc:
         raise ReadError(_("The header line cannot be read: %(error)s") % {"error": exc}) from exc
     fields = map_headers(headers, kind)
-    return Table(kind, headers, fields, _csv_rows(reader, fields), encoding, delimiter)
+    rows = _csv_rows(reader, fields, text.lstrip("\ufeff"), delimiter)
+    return Table(kind, headers, fields, rows, encoding, delimiter)
 
 
-def _csv_rows(reader, fields) -> Iterator[tuple[int, dict]]:
-    number = 0
+def _csv_rows(reader, fields, text: str, delimiter: str) -> Iterator[tuple[int, dict]]:
+    number, last_start = 0, None
     while True:
+        start = reader.line_num
         try:
             values = next(reader)
         except StopIteration:
+            if last_start is not None:
+                _check_quotes_closed(text, last_start, delimiter)
             return
         except csv.Error as exc:
             raise ReadError(
                 _("Data row %(row)s cannot be read: %(error)s") % {"row": number + 1, "error": exc}
             ) from exc
+        last_start = start
         if not any(v.strip() for v in values):
             continue  # blank lines are not data rows
         number += 1
         yield number, _row_dict(values, fields)
+
+
+def _check_quotes_closed(text: str, start: int, delimiter: str) -> None:
+    """A quote that is opened and never closed makes the csv module read the rest of the
+    file as one value: the rows after it would vanish. Refuse the file instead."""
+    lines = io.StringIO(text, newline="")
+    for _line in range(start):
+        lines.readline()
+    try:
+        next(csv.reader(lines, delimiter=delimiter, strict=True), None)
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise ReadError(
+                _(
+                    'Line %(line)s opens a quote (") that is never closed, so the rest of the '
+                    "file would be read as one value. Nothing was imported."
+                )
+                % {"line": start + 1}
+            ) from exc
 
 
 def _row_dict(values: list, fields: list[str | None]) -> dict:
