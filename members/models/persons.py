@@ -65,8 +65,9 @@ class Person(models.Model):
         """Clean the names and compute the matching keys; bulk writers call this too."""
         self.first_name = identity.clean_name(self.first_name)
         self.last_name = identity.clean_name(self.last_name)
-        self.first_name_key = identity.name_key(self.first_name)
-        self.last_name_key = identity.name_key(self.last_name)
+        # Keys are cut to their column (casefold can lengthen a name: ß → ss).
+        self.first_name_key = identity.name_key(self.first_name)[:150]
+        self.last_name_key = identity.name_key(self.last_name)[:150]
         return self
 
     @property

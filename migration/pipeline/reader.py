@@ -9,6 +9,7 @@ written, naming the columns.
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -99,12 +100,33 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError:
             pass
-    for encoding in ENCODINGS:
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _UTF8_MULTIBYTE.search(data):
+        # Mostly UTF-8 with a few Windows-1252 bytes (lines pasted from another program):
+        # each line is read in the encoding that fits it.
+        lines = data.splitlines(keepends=True)
+        return "".join(_decode_line(line) for line in lines), "utf-8+cp1252"
+    for encoding in ENCODINGS[1:]:
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     raise ReadError(_("The file's text encoding could not be read."))  # unreachable: latin-1
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+
+
+def _decode_line(line: bytes) -> str:
+    for encoding in ENCODINGS:
+        try:
+            return line.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return line.decode("latin-1")
 
 
 def read_csv(data: bytes, kind: str) -> Table:
