@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -46,7 +47,13 @@ def batch_detail(request, club_slug, batch_id):
     outcome = request.GET.get("outcome", "")
     if outcome in ImportRow.Outcome.values:
         rows = rows.filter(outcome=outcome)
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    page_number = request.GET.get("page")
+    sheet, _sep, number = request.GET.get("row", "").rpartition("-")
+    if not page_number and sheet and number.isdigit():
+        # A link to one row (from the member card): open the page that holds it.
+        before = rows.filter(Q(sheet__lt=sheet) | Q(sheet=sheet, row_number__lt=int(number)))
+        page_number = before.count() // 100 + 1
+    page = Paginator(rows, 100).get_page(page_number)
     context = {
         "batch": batch,
         "page": page,
