@@ -228,7 +228,7 @@ def _rejected(club: Club) -> Section:
         ) or _("(no name)")
         url = (
             reverse("migration:batch", args=[club.slug, row.batch_id])
-            + f"?outcome=rejected#row-{row.sheet}-{row.row_number}"
+            + f"?outcome=rejected&row={row.sheet}-{row.row_number}#row-{row.sheet}-{row.row_number}"
         )
         section.items.append(
             Item(f"{row.get_sheet_display()} {row.row_number}: {name}", row.reason, url)

@@ -66,6 +66,7 @@ def create_batch(club: Club, sources: list[tuple[str, bytes]], *, user=None) -> 
             )
             source.file.save(source_name, ContentFile(data), save=False)
             source.save()
+    cache.delete(progress_key(batch.pk))  # ids can repeat after a database reset
     return batch
 
 
@@ -132,6 +133,7 @@ def run_batch(batch: ImportBatch, *, progress: Callable[[int, int], None] | None
 
 def retry_batch(batch: ImportBatch) -> bool:
     """Queue a failed import again (after a crash or a fixed bug); True when queued."""
+    cache.delete(progress_key(batch.pk))
     return bool(
         ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.FAILED).update(
             status=ImportBatch.Status.QUEUED, error=""
