@@ -1,11 +1,14 @@
 """The member overview's search and filters (R-MEM-1)."""
 
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import django_filters
+import phonenumbers
 from django import forms
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -109,3 +112,87 @@ def _years_ago(years: int):
         return today.replace(year=today.year - years)
     except ValueError:  # 29 February
         return today.replace(year=today.year - years, day=28)
+
+
+SELECTS = ("status", "category", "group", "gender", "new")
+
+
+def select_options(member_filter: MemberFilter) -> dict[str, dict]:
+    """The filter's dropdowns as plain data. Rendering Django's Select widgets costs a
+    template include per option; the overview renders these lists itself (bench/)."""
+    form = member_filter.form
+    data = form.data if form.is_bound else {}
+    out = {}
+    for name in SELECTS:
+        field = form.fields[name]
+        current = str(data.get(name, "") or "")
+        if name in ("category", "group"):
+            choices = [(str(pk), label) for pk, label in field.queryset.values_list("pk", "name")]
+        else:
+            choices = [(str(v), str(label)) for v, label in field.choices if v != ""]
+        options = [("", str(field.empty_label or "---------"), current == "")]
+        options += [(value, label, value == current) for value, label in choices]
+        out[name] = {"name": name, "label": field.label, "options": options}
+    return out
+
+
+@dataclass(slots=True)
+class MemberRow:
+    """One line of the overview, read with values_list: no model instances and no phone
+    number parsing per row (the overview is the page clubs open most, see bench/)."""
+
+    pk: int
+    member_number: str
+    status: str
+    started_on: date
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    email: str
+    mobile: str
+    category: str | None
+    gender: str
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def mobile_display(self) -> str:
+        return format_phone(self.mobile)
+
+
+STATUS_LABELS = dict(Membership.Status.choices)
+ROW_FIELDS = (
+    "pk",
+    "member_number",
+    "status",
+    "started_on",
+    "person__first_name",
+    "person__last_name",
+    "person__birth_date",
+    "person__email",
+    "mobile_text",
+    "category__name",
+    "person__gender",
+)
+
+
+def member_rows_query(queryset):
+    """The overview's columns as tuples for MemberRow (paginate this, then wrap)."""
+    mobile = Cast("person__mobile", CharField())
+    return queryset.annotate(mobile_text=mobile).values_list(*ROW_FIELDS)
+
+
+def format_phone(e164: str) -> str:
+    """``+4791234567`` → ``+47 912 34 567``; other countries through phonenumbers."""
+    if not e164:
+        return ""
+    if e164.startswith("+47") and len(e164) == 11:
+        n = e164[3:]
+        return f"+47 {n[:3]} {n[3:5]} {n[5:]}"
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -6,7 +6,13 @@ from django.utils import timezone
 from django_scopes import scope
 
 from members import exports
-from members.filters import SORTS, MemberFilter
+from members.filters import (
+    SORTS,
+    MemberFilter,
+    MemberRow,
+    member_rows_query,
+    select_options,
+)
 from members.permissions import visible_memberships
 
 
@@ -18,9 +24,10 @@ def _filtered(request):
 def member_list(request, club_slug):
     """The member overview (R-MEM-1): search, filters, sort, pages; htmx swaps the table."""
     member_filter = _filtered(request)
-    queryset = member_filter.qs.select_related("person", "category")
-    paginator = Paginator(queryset, settings.MEMBER_LIST_PAGE_SIZE)
+    paginator = Paginator(member_filter.qs, settings.MEMBER_LIST_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    # Counted on the plain query (no joins); the page itself read as tuples.
+    page.object_list = [MemberRow(*values) for values in member_rows_query(page.object_list)]
     params = request.GET.copy()
     params.pop("page", None)
     current_sort = request.GET.get("sort") or "name"
@@ -34,11 +41,10 @@ def member_list(request, club_slug):
         "current_sort": current_sort if current_sort in SORTS else "name",
         "today": timezone.localdate(),
     }
-    template = (
-        "members/_member_table.html"
-        if request.htmx and not request.htmx.boosted
-        else "members/member_list.html"
-    )
+    partial = request.htmx and not request.htmx.boosted
+    if not partial:
+        context["selects"] = select_options(member_filter)
+    template = "members/_member_table.html" if partial else "members/member_list.html"
     return render(request, template, context)
 
 

@@ -95,8 +95,9 @@ def test_seed_demo_runs_once(demo, capsys):
 
 
 def test_check_deploy_is_clean_with_production_settings():
+    # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE must not leak into a deploy check.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "ims.settings.production",
         "SECRET_KEY": "x" * 30 + "production-like-secret-key-0123456789",
         "FIELD_ENCRYPTION_KEY": "qJ5m7WdB1vQ3o6XsN1gq0n4JwZyX2F8cC0rT5uY7i9E=",
