@@ -174,14 +174,14 @@ def test_import_review_and_data_quality(page, demo_clubs_tx, celery_worker, medi
     expect(rejected_section.locator("h2 .badge")).to_have_text(str(rejected))
     expect(rejected_section.locator("li")).to_have_count(min(rejected, 200))
     expect(rejected_section.locator("li a").first).to_have_attribute(
-        "href", re.compile(r"/club/demo-a/import/\d+/\?outcome=rejected#row-")
+        "href", re.compile(r"/club/demo-a/import/\d+/\?outcome=rejected&row=\w+-\d+#row-")
     )
     review_section = page.locator("section.quality-section#review")
     expect(review_section.locator("h2 .badge")).to_have_text(str(open_rows - 1))
 
     # A rejected row's link opens the batch at that row.
     rejected_section.locator("li a").first.click()
-    expect(page).to_have_url(re.compile(r"\?outcome=rejected#row-\w+-\d+$"))
+    expect(page).to_have_url(re.compile(r"\?outcome=rejected&row=\w+-\d+#row-\w+-\d+$"))
     anchor = page.url.rsplit("#", 1)[1]
     expect(page.locator(f"tr#{anchor} .badge.outcome-rejected")).to_be_visible()
 
