@@ -11,6 +11,7 @@ from django.urls import include, path
 from django.views.generic import ListView
 from django_scopes import scope
 
+from members.filters import ordering
 from members.models import Club, Membership
 
 
@@ -34,9 +35,8 @@ class BareMemberList(ListView):
             queryset = queryset.filter(status=status)
         if category := self.request.GET.get("category"):
             queryset = queryset.filter(category_id=category)
-        return queryset.select_related("person", "category").order_by(
-            "person__last_name_key", "person__first_name_key", "id"
-        )
+        # The same order as the overview: Norwegian name order (ICU) on PostgreSQL.
+        return queryset.select_related("person", "category").order_by(*ordering("name"))
 
 
 # The kwarg is "slug", not "club_slug": the club scope middleware leaves this URL alone.

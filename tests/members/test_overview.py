@@ -1,14 +1,16 @@
 """Member overview (R-MEM-1) and exports (R-MEM-6)."""
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
+from members import services
 from members.models import Group, Membership, MembershipCategory
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +48,24 @@ def test_lists_the_clubs_members_paginated_and_sorted_by_name(admin, demo, setti
     assert names == sorted(names) and len(names) == 10
     second = admin.get(URL, {"page": 2})
     assert set(ids(second)).isdisjoint(ids(response))
+
+
+def test_names_sort_the_norwegian_way(admin, demo):
+    """DOMAIN.md §11: æ, ø, å after z, and the old spelling "aa" as å (PostgreSQL, ICU)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no ICU collation")
+    names = ["Åsen", "Zahl", "Østby", "Berg", "Ærø", "Aasen", "Andersen"]
+    for i, last in enumerate(names):
+        person = services.create_person(
+            first_name="Test", last_name=last, birth_date=date(1990, 1, i + 1)
+        )
+        with scopes_disabled():
+            services.add_membership(demo["a"], person, source="admin")
+    response = admin.get(URL, {"q": "Test", "sort": "name"})
+    shown = [m.last_name for m in response.context["page"].object_list if m.first_name == "Test"]
+    assert shown.index("Andersen") < shown.index("Berg") < shown.index("Zahl")
+    assert shown.index("Zahl") < shown.index("Ærø") < shown.index("Østby") < shown.index("Åsen")
+    assert shown.index("Aasen") > shown.index("Østby")
 
 
 def test_status_filter(admin, demo):
