@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scope, scopes_disabled
 
 from members import exports
+from members.filters import ordering
 from members.models import Club, Membership
 
 
@@ -22,9 +23,7 @@ class Command(BaseCommand):
         if target is None:
             raise CommandError(f"There is no club '{club}'.")
         with scope(club=target):
-            memberships = Membership.objects.filter(club=target).order_by(
-                "person__last_name_key", "person__first_name_key", "pk"
-            )
+            memberships = Membership.objects.filter(club=target).order_by(*ordering("name"))
             header, data = exports.export_queryset(memberships)
             if fmt == "xlsx":
                 with open(file, "wb") as fh:
