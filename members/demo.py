@@ -206,6 +206,14 @@ class DemoBuilder:
         return [parent, *children]
 
 
+DEMO_LOGINS = {
+    "admin-a@example.no": "club admin of demo-a",
+    "admin-b@example.no": "club admin of demo-b",
+    "admin-ab@example.no": "club admin of demo-a and demo-b (and a member of both)",
+    "trener-a@example.no": "group admin of one group in demo-a",
+}
+
+
 @transaction.atomic
 def seed_demo(*, members_per_club: int = 300, shared: int = 40, password: str) -> dict:
     """Create demo-a and demo-b with members, groups and admins. Returns the logins."""
@@ -251,21 +259,17 @@ def seed_demo(*, members_per_club: int = 300, shared: int = 40, password: str) -
             club, cats, groups = clubs[slug]
             _enrol(club, cats, groups, people, rng, builder.today)
 
-        logins = {}
         for slug, email in (("demo-a", "admin-a@example.no"), ("demo-b", "admin-b@example.no")):
             user = services.get_or_create_user(email, password)
             services.grant_club_admin(clubs[slug][0], user)
-            logins[email] = f"club admin of {slug}"
         both = services.get_or_create_user("admin-ab@example.no", password)
         both.person = people_a[0]
         both.save()
         for slug in clubs:
             services.grant_club_admin(clubs[slug][0], both)
-        logins["admin-ab@example.no"] = "club admin of demo-a and demo-b (and a member of both)"
         coach = services.get_or_create_user("trener-a@example.no", password)
         services.grant_group_admin(clubs["demo-a"][2][0], coach)
-        logins["trener-a@example.no"] = f"group admin of “{clubs['demo-a'][2][0].name}” in demo-a"
-    return logins
+    return DEMO_LOGINS
 
 
 def _category_for(person, cats, today):
