@@ -1,12 +1,15 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.formfields import PhoneNumberField
 
 from members import identity
 from members.models import Club, Membership, MembershipCategory, Person
 
-DATE_WIDGET = forms.DateInput(attrs={"placeholder": "dd.mm.åååå", "inputmode": "numeric"})
+DATE_WIDGET = forms.DateInput(
+    attrs={"placeholder": pgettext_lazy("date format hint", "dd.mm.yyyy"), "inputmode": "numeric"}
+)
 
 
 class ClubSettingsForm(forms.ModelForm):

@@ -173,7 +173,11 @@ class Importer(GuardianLinks, WaitlistImport):
                     group.save(update_fields=changed)
                 outcome, reason = (
                     MATCHED,
-                    _("Existing group; updated: %(f)s.") % {"f": ", ".join(changed) or "–"},
+                    _("Existing group; updated: %(f)s.")
+                    % {
+                        "f": ", ".join(str(Group._meta.get_field(k).verbose_name) for k in changed)
+                        or "–"
+                    },
                 )
             if v["admin_email"]:
                 user = member_services.get_or_create_user(v["admin_email"])

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from members import identity
 
@@ -24,6 +25,19 @@ EMAIL_MAX = 254  # Person.email (EmailField)
 
 _DATE_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+FIELD_LABELS = {
+    "first_name": gettext_lazy("First name"),
+    "last_name": gettext_lazy("Last name"),
+    "address": gettext_lazy("Address"),
+    "city": gettext_lazy("City"),
+    "guardian_name": gettext_lazy("Guardian's name"),
+    "category": gettext_lazy("Category"),
+    "groups": gettext_lazy("Groups"),
+    "name": gettext_lazy("Group name"),
+    "group": gettext_lazy("Group"),
+    "sport": gettext_lazy("Activity"),
+    "season": gettext_lazy("Season"),
+}
 GENDERS = {
     "m": "male",
     "mann": "male",
@@ -141,7 +155,7 @@ def clean_text(checked: Checked, name: str, value: str, limit: int = MAX_TEXT) -
             name,
             "too_long",
             _("%(field)s was longer than %(n)s characters and was cut.")
-            % {"field": name, "n": limit},
+            % {"field": FIELD_LABELS.get(name, name), "n": limit},
         )
         text = cut.strip()
     return text
