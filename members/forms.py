@@ -12,6 +12,42 @@ DATE_WIDGET = forms.DateInput(
 )
 
 
+def national_id_field(label=None, help_text="") -> forms.CharField:
+    return forms.CharField(
+        label=label or _("National id number"),
+        required=False,
+        max_length=14,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+class NationalIdMixin:
+    """Cleans ``national_id`` with the one rule in members.identity; empty stays empty."""
+
+    def clean_national_id(self):
+        value = self.cleaned_data["national_id"]
+        return identity.clean_national_id(value) if value.strip() else ""
+
+    def check_birth_date(self, data: dict, field: str, message) -> None:
+        number, born = data.get("national_id"), data.get("birth_date")
+        if number and born and identity.birth_date_from_national_id(number) != born:
+            self.add_error(field, message)
+
+
+PERSON_FIELDS = [
+    "first_name",
+    "last_name",
+    "birth_date",
+    "gender",
+    "email",
+    "mobile",
+    "address_line",
+    "postal_code",
+    "city",
+]
+
+
 class ClubSettingsForm(forms.ModelForm):
     class Meta:
         model = Club
@@ -44,22 +80,13 @@ class ClubSettingsForm(forms.ModelForm):
         return "".join(ch for ch in self.cleaned_data["bank_account"] if ch.isdigit())
 
 
-class IdentitySearchForm(forms.Form):
+class IdentitySearchForm(NationalIdMixin, forms.Form):
     """Step 1 of "create member" (R-MEM-5): exact identity only."""
 
-    national_id = forms.CharField(
-        label=_("National id number"),
-        required=False,
-        max_length=14,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
+    national_id = national_id_field()
     first_name = forms.CharField(label=_("First name"), required=False, max_length=150)
     last_name = forms.CharField(label=_("Last name"), required=False, max_length=150)
     birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE_WIDGET)
-
-    def clean_national_id(self):
-        value = self.cleaned_data["national_id"]
-        return identity.clean_national_id(value) if value.strip() else ""
 
     def clean(self):
         data = super().clean()
@@ -74,15 +101,10 @@ class IdentitySearchForm(forms.Form):
         return data
 
 
-class PersonForm(forms.ModelForm):
+class PersonForm(NationalIdMixin, forms.ModelForm):
     """Step 2: a new person in the registry and their membership."""
 
-    national_id = forms.CharField(
-        label=_("National id number"),
-        required=False,
-        max_length=14,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
+    national_id = national_id_field()
     mobile = PhoneNumberField(label=_("Mobile"), region="NO", required=False)
     category = forms.ModelChoiceField(
         label=_("Membership category"), queryset=MembershipCategory.objects.none(), required=False
@@ -90,17 +112,7 @@ class PersonForm(forms.ModelForm):
 
     class Meta:
         model = Person
-        fields = [
-            "first_name",
-            "last_name",
-            "birth_date",
-            "gender",
-            "email",
-            "mobile",
-            "address_line",
-            "postal_code",
-            "city",
-        ]
+        fields = PERSON_FIELDS
         widgets = {"birth_date": DATE_WIDGET}
 
     def __init__(self, *args, club, **kwargs):
@@ -108,15 +120,10 @@ class PersonForm(forms.ModelForm):
         self.fields["category"].queryset = MembershipCategory.objects.filter(club=club)
         self.fields["birth_date"].required = True
 
-    def clean_national_id(self):
-        value = self.cleaned_data["national_id"]
-        return identity.clean_national_id(value) if value.strip() else ""
-
     def clean(self):
         data = super().clean()
-        number, born = data.get("national_id"), data.get("birth_date")
-        if number and born and identity.birth_date_from_national_id(number) != born:
-            self.add_error("birth_date", _("The birth date does not match the national id number."))
+        message = _("The birth date does not match the national id number.")
+        self.check_birth_date(data, "birth_date", message)
         return data
 
 
@@ -131,43 +138,23 @@ class AttachForm(forms.Form):
         self.fields["category"].queryset = MembershipCategory.objects.filter(club=club)
 
 
-class PersonEditForm(forms.ModelForm):
+class PersonEditForm(NationalIdMixin, forms.ModelForm):
     """Correct a member's person data from the club (R-MIG-8 links here)."""
 
     mobile = PhoneNumberField(label=_("Mobile"), region="NO", required=False)
-    national_id = forms.CharField(
-        label=_("New national id number"),
-        required=False,
-        max_length=14,
-        help_text=_("Leave empty to keep the number that is registered."),
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    national_id = national_id_field(
+        _("New national id number"), _("Leave empty to keep the number that is registered.")
     )
 
     class Meta:
         model = Person
-        fields = [
-            "first_name",
-            "last_name",
-            "birth_date",
-            "gender",
-            "email",
-            "mobile",
-            "address_line",
-            "co_line",
-            "postal_code",
-            "city",
-        ]
+        fields = [*PERSON_FIELDS[:7], "co_line", *PERSON_FIELDS[7:]]
         widgets = {"birth_date": DATE_WIDGET}
-
-    def clean_national_id(self):
-        value = self.cleaned_data["national_id"]
-        return identity.clean_national_id(value) if value.strip() else ""
 
     def clean(self):
         data = super().clean()
-        number, born = data.get("national_id"), data.get("birth_date")
-        if number and born and identity.birth_date_from_national_id(number) != born:
-            self.add_error("national_id", _("The number does not match the birth date."))
+        self.check_birth_date(data, "national_id", _("The number does not match the birth date."))
+        number = data.get("national_id")
         if number:
             digest = identity.national_id_hash(number)
             if Person.objects.filter(national_id_hash=digest).exclude(pk=self.instance.pk).exists():
