@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from members.models import Club, Membership
 from migration.models import ImportBatch, ImportRow
 from migration.pipeline.match import Candidate, near_miss_reason, swapped_day_month
+from migration.services import open_review_rows
 
 LIVE = [
     Membership.Status.PENDING,
@@ -237,8 +238,6 @@ def _rejected(club: Club) -> Section:
 
 
 def _open_review(club: Club) -> Section:
-    from migration.services import open_review_rows
-
     rows = open_review_rows(club)
     section = Section(
         "review",

@@ -2,6 +2,7 @@
 
 import hashlib
 from collections.abc import Callable
+from datetime import date
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -11,11 +12,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope
 
-from members.models import Club
+from members import identity
+from members.models import (
+    Club,
+    ClubRole,
+    Group,
+    GroupMember,
+    Membership,
+    MembershipCategory,
+    Person,
+    WaitlistEntry,
+)
 from migration.models import ImportBatch, ImportRow, ImportSource
 from migration.pipeline import columns as cols
-from migration.pipeline.importer import Importer
-from migration.pipeline.reader import Extract, ReadError, read_sources
+from migration.pipeline.importer import Importer, RowWork
+from migration.pipeline.match import MATCHED, NEW, Decision
+from migration.pipeline.normalise import Checked
+from migration.pipeline.reader import Extract, ReadError, read_path, read_sources
 
 OUTCOMES = ("new", "matched", "merged", "review", "rejected")
 
@@ -173,8 +186,6 @@ def import_now(
 
 
 def read_extract(path) -> Extract:
-    from migration.pipeline.reader import read_path
-
     try:
         return read_path(path)
     except ReadError as exc:
@@ -197,13 +208,6 @@ def resolve_review(row: ImportRow, *, user, person_id: int | None = None) -> Imp
     """Link a review row to one of its candidates (``person_id``) or, without one, create
     a new person from the row. Then the row's membership, groups and guardians are
     written as the import would have. A row is resolved once."""
-    from datetime import date
-
-    from members.models import Person
-    from migration.pipeline.importer import Importer, RowWork
-    from migration.pipeline.match import MATCHED, NEW, Decision
-    from migration.pipeline.normalise import Checked
-
     with transaction.atomic():
         row = ImportRow.objects.select_for_update().get(pk=row.pk)
         if row.outcome != ImportRow.Outcome.REVIEW or row.resolved_at:
@@ -253,9 +257,6 @@ def resolve_review(row: ImportRow, *, user, person_id: int | None = None) -> Imp
 def _drop_taken_national_id(row: ImportRow, values: dict) -> None:
     """ "Not the same person" while the number belongs to the registered person: the new
     person is created without it, and the data-quality page asks for the right one."""
-    from members import identity
-    from members.models import Person
-
     number = values.get("national_id")
     if (
         number
@@ -292,8 +293,6 @@ def open_review_rows(club: Club):
 # --- rollback (R-MIG-5) ----------------------------------------------------------------
 def rollback_blockers(batch: ImportBatch) -> list[str]:
     """Why the batch can no longer be rolled back; empty when it can."""
-    from members.models import Membership, Person
-
     if batch.status != ImportBatch.Status.DONE:
         return [_("Only a finished import can be rolled back.")]
     created = _created_ids(batch)
@@ -328,16 +327,6 @@ def rollback_blockers(batch: ImportBatch) -> list[str]:
 
 def rollback_batch(batch: ImportBatch, *, user) -> None:
     """Remove everything the batch created, newest first; its rows stay for the audit."""
-    from members.models import (
-        ClubRole,
-        Group,
-        GroupMember,
-        Membership,
-        MembershipCategory,
-        Person,
-        WaitlistEntry,
-    )
-
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if reasons := rollback_blockers(batch):

@@ -5,6 +5,7 @@ chunks so memory stays bounded however large the extract is. Every data row of t
 member list ends as exactly one ImportRow with an outcome (R-MIG-2).
 """
 
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -527,8 +528,6 @@ def _errors(checked: Checked) -> str:
 
 
 def _is_uuid(text: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(text)
     except (ValueError, AttributeError, TypeError):
