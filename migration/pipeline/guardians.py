@@ -2,12 +2,13 @@
 mobile (a guardian has no birth date in the extract), created once however many
 children they have, and linked through Person.guardians."""
 
+from django.db import connection
 from django.db.models import Q
-from simple_history.utils import bulk_create_with_history
 
 from members import identity
 from members.models import Person
 from migration.models import ImportCreated
+from migration.pipeline import bulk
 from migration.pipeline.match import MERGED
 
 
@@ -29,9 +30,7 @@ class GuardianLinks:
             return
         emails = {w.v["guardian_email"] for w, *_ in wanted if w.v["guardian_email"]}
         mobiles = {w.v["guardian_mobile"] for w, *_ in wanted if w.v["guardian_mobile"]}
-        for pk, fk, lk, email, mobile in Person.objects.filter(
-            Q(email__in=emails) | Q(mobile__in=mobiles)
-        ).values_list("pk", "first_name_key", "last_name_key", "email", "mobile"):
+        for pk, fk, lk, email, mobile in persons_by_contact(emails, mobiles):
             for contact in (email, mobile):
                 if contact:
                     self.guardians.setdefault((fk, lk, str(contact)), pk)
@@ -54,8 +53,8 @@ class GuardianLinks:
                 for c in contacts:
                     self.guardians[(fk, lk, c)] = guardian
             links.append((w.person, guardian))
-        bulk_create_with_history(
-            new_guardians, Person, default_user=self.user, default_change_reason="import: guardian"
+        bulk.insert_with_history(
+            Person, new_guardians, default_user=self.user, default_change_reason="import: guardian"
         )
         self.created("person", new_guardians)
         Through = Person.guardians.through
@@ -66,18 +65,51 @@ class GuardianLinks:
             )
         )
         fresh = [Through(from_person_id=c, to_person_id=g) for c, g in pairs - existing]
-        Through.objects.bulk_create(fresh)
-        ImportCreated.objects.bulk_create(
+        bulk.insert(Through, fresh)
+        bulk.insert_values(
+            ImportCreated,
             [
-                ImportCreated(
-                    batch=self.batch,
-                    kind="guardian_link",
-                    object_id=t.from_person_id,
-                    extra=t.to_person_id,
-                )
+                {
+                    "batch_id": self.batch.pk,
+                    "kind": "guardian_link",
+                    "object_id": t.from_person_id,
+                    "extra": t.to_person_id,
+                }
                 for t in fresh
-            ]
+            ],
         )
+
+
+def persons_by_contact(emails: set, mobiles: set, *, birthless: bool = False) -> list[tuple]:
+    """``Person.objects.filter(Q(email__in=emails) | Q(mobile__in=mobiles))``, only those
+    without a birth date when ``birthless``, as ``values_list("pk", "first_name_key",
+    "last_name_key", "email", "mobile")``: the same rows in the same (table) order.
+
+    On PostgreSQL the numbers are sent as they are (E.164, what the mobile field would
+    make of them) instead of through the field, which parses every number twice: with
+    thousands of numbers per chunk that was a large share of the import."""
+    emails = {e for e in emails if e is not None}
+    mobiles = {m for m in mobiles if m is not None}
+    if not (emails or mobiles):
+        return []
+    if not bulk.fast():
+        rows = Person.objects.filter(birth_date__isnull=True) if birthless else Person.objects
+        rows = rows.filter(Q(email__in=emails) | Q(mobile__in=mobiles))
+        return list(rows.values_list("pk", "first_name_key", "last_name_key", "email", "mobile"))
+    mobile_field = Person._meta.get_field("mobile")
+    where = "(email = ANY(%s) OR mobile = ANY(%s))"
+    if birthless:
+        where = f"birth_date IS NULL AND {where}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, first_name_key, last_name_key, email, mobile "  # noqa: S608
+            f"FROM {Person._meta.db_table} WHERE {where}",
+            [list(emails), list(mobiles)],
+        )
+        return [
+            (pk, fk, lk, email, mobile_field.from_db_value(mobile, None, connection))
+            for pk, fk, lk, email, mobile in cursor.fetchall()
+        ]
 
 
 def _pk(ref) -> int:

@@ -10,12 +10,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from itertools import islice
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from phonenumber_field.phonenumber import PhoneNumber
 
 from members import identity
 from members import services as member_services
@@ -28,9 +28,9 @@ from members.models import (
     Person,
 )
 from migration.models import ImportBatch, ImportCreated, ImportRow
+from migration.pipeline import bulk, match
 from migration.pipeline import columns as cols
-from migration.pipeline import match
-from migration.pipeline.guardians import GuardianLinks
+from migration.pipeline.guardians import GuardianLinks, persons_by_contact
 from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED, REVIEW, Candidate, Decision
 from migration.pipeline.normalise import (
     Checked,
@@ -64,7 +64,7 @@ class RowWork:
     def v(self) -> dict:
         return self.checked.values
 
-    @property
+    @cached_property  # the values do not change once the row is normalised
     def key(self) -> tuple[str, str, date | None]:
         return (
             identity.name_key(self.v["first_name"]),
@@ -72,7 +72,7 @@ class RowWork:
             self.v["birth_date"],
         )
 
-    @property
+    @cached_property
     def id_hash(self) -> str | None:
         return identity.national_id_hash(self.v["national_id"]) if self.v["national_id"] else None
 
@@ -115,11 +115,16 @@ class Importer(GuardianLinks, WaitlistImport):
         return {sheet: dict(counter) for sheet, counter in self.totals.items() if counter}
 
     def created(self, kind: str, objects: list, extra: Callable | None = None) -> None:
-        ImportCreated.objects.bulk_create(
+        batch_id = self.batch.pk
+        bulk.insert_values(
+            ImportCreated,
             [
-                ImportCreated(
-                    batch=self.batch, kind=kind, object_id=o.pk, extra=extra(o) if extra else None
-                )
+                {
+                    "batch_id": batch_id,
+                    "kind": kind,
+                    "object_id": o.pk,
+                    "extra": extra(o) if extra else None,
+                }
                 for o in objects
             ],
             batch_size=5000,
@@ -128,10 +133,16 @@ class Importer(GuardianLinks, WaitlistImport):
     def row(
         self, sheet: str, number: int, raw: dict, checked: Checked, outcome: str, reason: str, **kw
     ) -> ImportRow:
+        return ImportRow(**self.row_values(sheet, number, raw, checked, outcome, reason, **kw))
+
+    def row_values(
+        self, sheet: str, number: int, raw: dict, checked: Checked, outcome: str, reason: str, **kw
+    ) -> dict:
+        """An ImportRow's values by attname (counted in the totals)."""
         self.totals[sheet][outcome] += 1
-        return ImportRow(
-            club=self.club,
-            batch=self.batch,
+        return dict(
+            club_id=self.club.pk,
+            batch_id=self.batch.pk,
             sheet=sheet,
             row_number=number,
             member_no=checked.values.get("member_no", ""),
@@ -229,12 +240,7 @@ class Importer(GuardianLinks, WaitlistImport):
         mobiles = {w.v["mobile"] for w in works if w.v["mobile"]}
         if not (emails or mobiles):
             return
-        rows = Person.objects.filter(birth_date__isnull=True).filter(
-            Q(email__in=emails) | Q(mobile__in=mobiles)
-        )
-        for pk, fk, lk, email, mobile in rows.values_list(
-            "pk", "first_name_key", "last_name_key", "email", "mobile"
-        ):
+        for pk, fk, lk, email, mobile in persons_by_contact(emails, mobiles, birthless=True):
             for contact in (email, mobile):
                 if contact:
                     self.guardians.setdefault((fk, lk, str(contact)), pk)
@@ -356,11 +362,13 @@ class Importer(GuardianLinks, WaitlistImport):
         for w in works:
             if w.decision is None:
                 records.append(
-                    self.row(cols.MEMBERS, w.number, w.raw, w.checked, REJECTED, _errors(w.checked))
+                    self.row_values(
+                        cols.MEMBERS, w.number, w.raw, w.checked, REJECTED, _errors(w.checked)
+                    )
                 )
                 continue
             records.append(
-                self.row(
+                self.row_values(
                     cols.MEMBERS,
                     w.number,
                     w.raw,
@@ -373,7 +381,7 @@ class Importer(GuardianLinks, WaitlistImport):
                     candidates=[pk_of(c) for c in w.candidates],
                 )
             )
-        ImportRow.objects.bulk_create(records, batch_size=2000)
+        bulk.insert_values(ImportRow, records, batch_size=2000)
 
     def apply_rows(self, works: list[RowWork]) -> None:
         """Write what the decided rows mean: persons, guardians, memberships, groups.
@@ -384,8 +392,8 @@ class Importer(GuardianLinks, WaitlistImport):
             for w in works
             if w.decision and w.decision.outcome == NEW and w.person.pk is None
         ]
-        bulk_create_with_history(
-            new_people, Person, default_user=self.user, default_change_reason="import"
+        bulk.insert_with_history(
+            Person, new_people, default_user=self.user, default_change_reason="import"
         )
         self.created("person", new_people)
         linked = [w for w in works if w.person is not None]
@@ -430,7 +438,9 @@ class Importer(GuardianLinks, WaitlistImport):
                 "city": v["city"],
             }
             for name, value in values.items():
-                current = str(getattr(p, name) or "")
+                current = getattr(p, name)
+                # str(x or "") with one str() of a phone number, not two (each validates)
+                current = str(current) if isinstance(current, PhoneNumber) else str(current or "")
                 if value and current != value and (not current or p.pk in own):
                     setattr(p, name, value)
                     changed[p.pk] = p
@@ -438,7 +448,7 @@ class Importer(GuardianLinks, WaitlistImport):
                 p.set_national_id(v["national_id"])
                 changed[p.pk] = p
         if changed:
-            bulk_update_with_history(
+            bulk.update_with_history(
                 list(changed.values()),
                 Person,
                 [*CONTACT_FIELDS, "national_id_encrypted", "national_id_hash"],
@@ -486,12 +496,12 @@ class Importer(GuardianLinks, WaitlistImport):
                     setattr(m, name, value)
                     if m.pk:
                         changed[m.pk] = m
-        bulk_create_with_history(
-            list(new.values()), Membership, default_user=self.user, default_change_reason="import"
+        bulk.insert_with_history(
+            Membership, list(new.values()), default_user=self.user, default_change_reason="import"
         )
         self.created("membership", list(new.values()))
         if changed:
-            bulk_update_with_history(
+            bulk.update_with_history(
                 list(changed.values()),
                 Membership,
                 ["category", "member_number", "payment_method", "next_billing_date"],
@@ -519,7 +529,7 @@ class Importer(GuardianLinks, WaitlistImport):
             GroupMember(club=self.club, group_id=g, membership_id=m, joined_on=today)
             for g, m in wanted - existing
         ]
-        GroupMember.objects.bulk_create(fresh)
+        bulk.insert(GroupMember, fresh)
         self.created("group_member", fresh)
 
 
@@ -538,7 +548,9 @@ def _is_uuid(text: str) -> bool:
 def _jsonable(values: dict) -> dict:
     out = {}
     for k, v in values.items():
-        if isinstance(v, date):
+        if v.__class__ is str:  # most values; a str is kept as it is by the branches below too
+            out[k] = v
+        elif isinstance(v, date):
             out[k] = v.isoformat()
         elif v is None or isinstance(v, str | int | float | bool | list):
             out[k] = v

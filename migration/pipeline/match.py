@@ -20,17 +20,20 @@ into the row it repeats.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from members.models import Person
+from migration.pipeline import bulk
 
 NEW, MATCHED, MERGED, REVIEW, REJECTED = "new", "matched", "merged", "review", "rejected"
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A registry person reduced to what matching needs."""
+class Candidate(NamedTuple):
+    """A registry person reduced to what matching needs (a tuple: tens of thousands are
+    made per chunk)."""
 
     pk: int
     first_key: str
@@ -135,18 +138,17 @@ class RegistryIndex:
         wanted = set(birth_dates)
         wanted |= {d for d in (swapped_day_month(b) for b in birth_dates) if d}
         persons: dict[int, Candidate] = {}
-        fields = ("pk", "first_name_key", "last_name_key", "birth_date", "national_id_hash")
         dates = sorted(wanted)
+        if bulk.fast():
+            # One array parameter, one scan: a date's persons come from one query either
+            # way, in table order, so the index is the same as with batches.
+            batch = max(batch, len(dates), len(id_hashes))
         for i in range(0, len(dates), batch):
-            for row in Person.objects.filter(birth_date__in=dates[i : i + batch]).values_list(
-                *fields
-            ):
+            for row in _registry_rows("birth_date", dates[i : i + batch]):
                 persons[row[0]] = Candidate(*row)
         hashes = sorted(id_hashes)
         for i in range(0, len(hashes), batch):
-            for row in Person.objects.filter(
-                national_id_hash__in=hashes[i : i + batch]
-            ).values_list(*fields):
+            for row in _registry_rows("national_id_hash", hashes[i : i + batch]):
                 persons[row[0]] = Candidate(*row)
         return cls(list(persons.values()))
 
@@ -156,6 +158,22 @@ class RegistryIndex:
         if swapped:
             out += self.by_birth.get(swapped, ())
         return out
+
+
+def _registry_rows(column: str, values: list) -> list[tuple]:
+    """``Person.objects.filter(<column>__in=values).values_list(pk, keys, birth date,
+    hash)``; on PostgreSQL as one array parameter rather than thousands of parameters
+    that Django prepares one by one (the same rows, in the same table order)."""
+    fields = ("pk", "first_name_key", "last_name_key", "birth_date", "national_id_hash")
+    if not bulk.fast():
+        return list(Person.objects.filter(**{f"{column}__in": values}).values_list(*fields))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, first_name_key, last_name_key, birth_date, national_id_hash "  # noqa: S608
+            f"FROM {Person._meta.db_table} WHERE {column} = ANY(%s)",
+            [values],
+        )
+        return cursor.fetchall()
 
 
 def decide(

@@ -52,6 +52,20 @@ GENDERS = {
     "dame": "female",
 }
 PAYMENT_METHODS = {"faktura": "invoice", "invoice": "invoice", "avtalegiro": "avtalegiro"}
+# Field labels for the messages, translated only when a message is written.
+EMAIL = gettext_lazy("E-mail")
+MOBILE = gettext_lazy("Mobile")
+GUARDIAN_EMAIL = gettext_lazy("Guardian's e-mail")
+GUARDIAN_MOBILE = gettext_lazy("Guardian's mobile")
+NEXT_BILLING_DATE = gettext_lazy("Next billing date")
+JOINED = gettext_lazy("Joined")
+COACH_EMAIL = gettext_lazy("Coach's e-mail")
+BIRTH_DATE = gettext_lazy("Birth date")
+REGISTERED = gettext_lazy("Registered")
+# The common case of parse_mobile(), decided without phonenumbers: a Norwegian mobile
+# written as 8 ASCII digits (spaces allowed) with or without +47. phonenumbers parses
+# these to country 47 and exactly these 8 digits, so the result is +47 and the digits.
+_NO_MOBILE = re.compile(r"(?:\+47)?([49][0-9]{7})")
 
 
 @dataclass
@@ -129,6 +143,8 @@ def parse_mobile(text: str) -> str | None:
         return None
     if value.startswith("00"):
         value = "+" + value[2:]
+    if m := _NO_MOBILE.fullmatch(value.replace(" ", "")):
+        return "+47" + m.group(1)
     try:
         number = phonenumbers.parse(value, "NO")
     except phonenumbers.NumberParseException as exc:
@@ -292,17 +308,15 @@ def normalise_member(raw: dict) -> Checked:
             "unknown_gender",
             _("Gender “%(value)s” is not known; left empty.") % {"value": gender_raw[:20]},
         )
-    v["email"] = _email(c, "email", raw.get("email", ""), _("E-mail"))
-    v["mobile"] = _mobile(c, "mobile", raw.get("mobile", ""), _("Mobile"))
+    v["email"] = _email(c, "email", raw.get("email", ""), EMAIL)
+    v["mobile"] = _mobile(c, "mobile", raw.get("mobile", ""), MOBILE)
     v["address"] = clean_text(c, "address", raw.get("address", ""))
     v["postal_code"] = _postal_code(c, raw.get("postal_code", ""))
     v["city"] = clean_text(c, "city", raw.get("city", ""), CITY_MAX)
     v["guardian_name"] = clean_text(c, "guardian_name", raw.get("guardian_name", ""), NAME_MAX)
-    v["guardian_email"] = _email(
-        c, "guardian_email", raw.get("guardian_email", ""), _("Guardian's e-mail")
-    )
+    v["guardian_email"] = _email(c, "guardian_email", raw.get("guardian_email", ""), GUARDIAN_EMAIL)
     v["guardian_mobile"] = _mobile(
-        c, "guardian_mobile", raw.get("guardian_mobile", ""), _("Guardian's mobile")
+        c, "guardian_mobile", raw.get("guardian_mobile", ""), GUARDIAN_MOBILE
     )
     v["category"] = clean_text(c, "category", raw.get("category", ""))[:100]
     v["groups"] = [
@@ -320,9 +334,9 @@ def normalise_member(raw: dict) -> Checked:
             % {"value": method_raw[:30]},
         )
     v["next_billing_date"] = _date(
-        c, "next_billing_date", raw.get("next_billing_date", ""), _("Next billing date")
+        c, "next_billing_date", raw.get("next_billing_date", ""), NEXT_BILLING_DATE
     )
-    v["joined"] = _date(c, "joined", raw.get("joined", ""), _("Joined"))
+    v["joined"] = _date(c, "joined", raw.get("joined", ""), JOINED)
     v["person_id"] = (raw.get("person_id") or "").strip()
     if raw.get("_extra"):
         c.warn(
@@ -375,7 +389,7 @@ def normalise_group(raw: dict) -> Checked:
             _("Class fee “%(value)s” is not an amount.")
             % {"value": (raw.get("class_fee") or "")[:30]},
         )
-    v["admin_email"] = _email(c, "admin_email", raw.get("admin_email", ""), _("Coach's e-mail"))
+    v["admin_email"] = _email(c, "admin_email", raw.get("admin_email", ""), COACH_EMAIL)
     return c
 
 
@@ -399,11 +413,9 @@ def normalise_waitlist(raw: dict) -> Checked:
     v["last_name"] = clean_text(c, "last_name", raw.get("last_name", ""), NAME_MAX)
     if not (v["first_name"] and v["last_name"]):
         c.error("first_name", "missing", _("Name is missing."))
-    v["birth_date"] = _date(c, "birth_date", raw.get("birth_date", ""), _("Birth date"), past=True)
-    v["email"] = _email(c, "email", raw.get("email", ""), _("E-mail"))
-    v["mobile"] = _mobile(c, "mobile", raw.get("mobile", ""), _("Mobile"))
-    v["guardian_email"] = _email(
-        c, "guardian_email", raw.get("guardian_email", ""), _("Guardian's e-mail")
-    )
-    v["registered"] = _date(c, "registered", raw.get("registered", ""), _("Registered"))
+    v["birth_date"] = _date(c, "birth_date", raw.get("birth_date", ""), BIRTH_DATE, past=True)
+    v["email"] = _email(c, "email", raw.get("email", ""), EMAIL)
+    v["mobile"] = _mobile(c, "mobile", raw.get("mobile", ""), MOBILE)
+    v["guardian_email"] = _email(c, "guardian_email", raw.get("guardian_email", ""), GUARDIAN_EMAIL)
+    v["registered"] = _date(c, "registered", raw.get("registered", ""), REGISTERED)
     return c
