@@ -3,6 +3,7 @@
 import hashlib
 from collections.abc import Callable
 from datetime import date
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -169,15 +170,14 @@ def import_now(
         if not dry_run:
             batch = create_batch(club, sources, user=user)
             run_batch(batch, progress=progress)
-            return batch, list(batch.rows.filter(sheet=cols.MEMBERS).select_related("person"))
+            return batch, report_lines(batch)
         stored = []  # the rollback undoes the rows, not the files in storage
         try:
             with transaction.atomic():
                 batch = create_batch(club, sources, user=user)
                 stored = [source.file for source in batch.sources.all()]
                 run_batch(batch, progress=progress)
-                rows = list(batch.rows.filter(sheet=cols.MEMBERS).select_related("person"))
-                raise DryRun(batch, rows)
+                raise DryRun(batch, report_lines(batch))
         except DryRun as result:
             return result.batch, result.totals
         finally:
@@ -192,7 +192,31 @@ def read_extract(path) -> Extract:
         raise MigrationError(str(exc)) from exc
 
 
-def member_totals(rows: list[ImportRow]) -> dict[str, int]:
+class ReportLine(NamedTuple):
+    """One data row of the member list as the operator's report shows it."""
+
+    row: int
+    member_no: str
+    outcome: str
+    person_id: str  # the Person's public id; empty for review and rejected
+    reason: str
+
+
+def report_lines(batch: ImportBatch) -> list[ReportLine]:
+    """The report, read as plain tuples (a 100,000-row extract stays small in memory)."""
+    rows = (
+        batch.rows.filter(sheet=cols.MEMBERS)
+        .order_by("row_number")
+        .values_list("row_number", "member_no", "outcome", "person__public_id", "reason")
+    )
+    linked = {"new", "matched", "merged"}
+    return [
+        ReportLine(n, no, outcome, str(pid) if pid and outcome in linked else "", reason)
+        for n, no, outcome, pid, reason in rows.iterator(chunk_size=5000)
+    ]
+
+
+def member_totals(rows) -> dict[str, int]:
     totals = dict.fromkeys(OUTCOMES, 0)
     for row in rows:
         totals[row.outcome] += 1

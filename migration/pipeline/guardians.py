@@ -33,7 +33,7 @@ class GuardianLinks:
         for pk, fk, lk, email, mobile in persons_by_contact(emails, mobiles):
             for contact in (email, mobile):
                 if contact:
-                    self.guardians.setdefault((fk, lk, str(contact)), pk)
+                    self.guardians.setdefault((fk, lk, contact_text(contact)), pk)
         new_guardians, links = [], []
         for w, first, last in wanted:
             fk, lk = identity.name_key(first), identity.name_key(last)
@@ -78,6 +78,13 @@ class GuardianLinks:
                 for t in fresh
             ],
         )
+
+
+def contact_text(value) -> str:
+    """E-mail as it is; a phone number as E.164, the form rows carry (str() of a
+    PhoneNumber is the display format, which would never match)."""
+    e164 = getattr(value, "as_e164", None)
+    return e164 if e164 else str(value)
 
 
 def persons_by_contact(emails: set, mobiles: set, *, birthless: bool = False) -> list[tuple]:

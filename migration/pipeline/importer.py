@@ -30,7 +30,7 @@ from members.models import (
 from migration.models import ImportBatch, ImportCreated, ImportRow
 from migration.pipeline import bulk, match
 from migration.pipeline import columns as cols
-from migration.pipeline.guardians import GuardianLinks, persons_by_contact
+from migration.pipeline.guardians import GuardianLinks, contact_text, persons_by_contact
 from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED, REVIEW, Candidate, Decision
 from migration.pipeline.normalise import (
     Checked,
@@ -243,7 +243,7 @@ class Importer(GuardianLinks, WaitlistImport):
         for pk, fk, lk, email, mobile in persons_by_contact(emails, mobiles, birthless=True):
             for contact in (email, mobile):
                 if contact:
-                    self.guardians.setdefault((fk, lk, str(contact)), pk)
+                    self.guardians.setdefault((fk, lk, contact_text(contact)), pk)
 
     def guardian_for(self, w: RowWork) -> Person | int | None:
         """A guardian already known (no birth date) with this row's name and e-mail or
@@ -440,7 +440,11 @@ class Importer(GuardianLinks, WaitlistImport):
             for name, value in values.items():
                 current = getattr(p, name)
                 # str(x or "") with one str() of a phone number, not two (each validates)
-                current = str(current) if isinstance(current, PhoneNumber) else str(current or "")
+                current = (
+                    contact_text(current)
+                    if isinstance(current, PhoneNumber)
+                    else str(current or "")
+                )
                 if value and current != value and (not current or p.pk in own):
                     setattr(p, name, value)
                     changed[p.pk] = p

@@ -196,3 +196,30 @@ def test_pages_for_the_admin(client, club, imported):
     with scopes_disabled():
         row.refresh_from_db()
     assert row.resolved_at is not None
+
+
+def members_csv(*lines: str) -> list[tuple[str, bytes]]:
+    header = "Medlemsnr;Fornavn;Etternavn;Fødselsdato;Mobil;Foresatt navn;Foresatt mobil"
+    return [("members.csv", "\n".join([header, *lines]).encode())]
+
+
+def test_a_guardian_known_only_by_mobile_is_found_again(club):
+    """R-MIG-7: guardians are never duplicated, also when only a mobile number ties them."""
+    with scope(club=club):
+        services.import_now(club, members_csv("1;Lise;Berg;01.02.2015;;Ola Berg;912 34 567"))
+        services.import_now(club, members_csv("2;Per;Berg;03.04.2017;;Ola Berg;+47 91234567"))
+    with scopes_disabled():
+        guardians = Person.objects.filter(first_name="Ola", last_name="Berg")
+        assert guardians.count() == 1
+        assert guardians.get().children.count() == 2
+
+
+def test_reimport_writes_no_change_where_nothing_changed(club):
+    """R-MIG-5: the same extract again leaves the members' history as it was."""
+    lines = members_csv("1;Kari;Lund;05.06.1980;98765432;;")
+    with scope(club=club):
+        services.import_now(club, lines)
+        person = Person.objects.get(first_name="Kari", last_name="Lund")
+        before = person.history.count()
+        services.import_now(club, lines)
+    assert person.history.count() == before

@@ -59,13 +59,7 @@ def write_report(path: str, rows) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["row", "member_no", "outcome", "person_id", "reason"])
-        for row in rows:
-            person = (
-                row.person.public_id
-                if row.person_id and row.outcome in ("new", "matched", "merged")
-                else ""
-            )
-            writer.writerow([row.row_number, row.member_no, row.outcome, person, row.reason])
+        writer.writerows(rows)
 
 
 class ProgressBar:
