@@ -40,10 +40,12 @@ def register_member_card_panel(panel: Panel) -> None:
 
 
 def member_card_panels(request, membership) -> list[tuple[Panel, dict]]:
-    """The panels this user may see, in order, each with its context."""
+    """The panels this user may see, in order, each with its context. A panel whose
+    context function returns None has nothing to say about this member and is left out."""
     access = request.club_access
     panels = sorted(_MEMBER_CARD.values(), key=lambda p: (p.order, p.key))
-    return [(p, p.context(request, membership)) for p in panels if p.visible(access)]
+    shown = [(p, p.context(request, membership)) for p in panels if p.visible(access)]
+    return [(p, context) for p, context in shown if context is not None]
 
 
 def register_builtin_panels() -> None:
