@@ -13,20 +13,15 @@ first screenful) into the output folder.
 import argparse
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402  (one list of browser flags)
+
 SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
 
 
