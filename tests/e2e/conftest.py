@@ -18,16 +18,8 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from tests.conftest import DEMO_PASSWORD  # noqa: E402
+from tests.e2e.browser import CHROMIUM_ARGS  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 10_000
 
 

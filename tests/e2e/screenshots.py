@@ -20,7 +20,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: E402  (one list of browser flags)
+from tests.e2e.browser import CHROMIUM_ARGS  # noqa: E402  (one list of browser flags)
 
 SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
 
