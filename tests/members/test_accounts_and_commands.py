@@ -133,3 +133,18 @@ def test_production_refuses_development_secrets():
 
 def test_tasks_run_inline_without_redis_and_on_the_broker_with_it():
     assert settings.CELERY_TASK_ALWAYS_EAGER is (not settings.REDIS_URL)
+
+
+@pytest.mark.django_db
+def test_failed_logins_are_rate_limited(client, django_user_model):
+    """R-SEC-4: after five wrong passwords for one account even the right one waits.
+
+    A user of its own: the lock lasts five minutes in the shared cache (Redis in CI), and
+    clearing that cache would also clear Celery's broker data."""
+    django_user_model.objects.create_user("ratelimit@example.no", "right-password-1")
+    url = reverse("account_login")
+    for _ in range(5):
+        client.post(url, {"login": "ratelimit@example.no", "password": "wrong"})
+    response = client.post(url, {"login": "ratelimit@example.no", "password": "right-password-1"})
+    assert response.status_code in (200, 429)
+    assert "_auth_user_id" not in client.session
