@@ -50,6 +50,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from migration.pipeline.columns import GROUP_COLUMNS, MEMBER_COLUMNS  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ims_bench"
 CLUB_SLUG = "bench-import"
 REGISTRY_CLUB_SLUG = "bench-registry"
@@ -119,49 +121,11 @@ PLACES = [
 ]
 ACTIVITIES = _words("Turn Fotball Svømming Friidrett Håndball Ski")
 LEVELS = _words("nybegynner viderekommende konkurranse senior trim")
-MEMBER_HEADERS = [
-    "Medlemsnr",
-    "Fornavn",
-    "Etternavn",
-    "Fødselsdato",
-    "Personnummer",
-    "Kjønn",
-    "E-post",
-    "Mobil",
-    "Adresse",
-    "Postnr",
-    "Poststed",
-    "Foresatt navn",
-    "Foresatt e-post",
-    "Foresatt mobil",
-    "Medlemskategori",
-    "Parti",
-    "Betalingsmåte",
-    "Neste fakturadato",
-    "Innmeldt",
-]
-FIELDS = [
-    "member_no",
-    "first_name",
-    "last_name",
-    "birth_date",
-    "national_id",
-    "gender",
-    "email",
-    "mobile",
-    "address",
-    "postal_code",
-    "city",
-    "guardian_name",
-    "guardian_email",
-    "guardian_mobile",
-    "category",
-    "groups",
-    "payment_method",
-    "next_billing_date",
-    "joined",
-]
-GROUP_HEADERS = ["Parti", "Aktivitet", "Kapasitet", "Partiavgift", "Periode", "Trener e-post"]
+# The extract's own columns (migration/pipeline/columns.py), without the three our
+# export adds: the first alias of each field is the federation's Norwegian header.
+FIELDS = [f for f in MEMBER_COLUMNS if f not in ("person_id", "status", "source")]
+MEMBER_HEADERS = [MEMBER_COLUMNS[f][0] for f in FIELDS]
+GROUP_HEADERS = [aliases[0] for aliases in GROUP_COLUMNS.values()]
 # What each kind of row must become (the mix by construction; chance namesakes in the
 # random data move a few rows).
 EXPECTED = {"exact": "matched", "near": "review", "dup": "merged", "bad": "rejected", "new": "new"}

@@ -202,22 +202,18 @@ class Importer(GuardianLinks, WaitlistImport):
         self.created("role", created_roles)
 
     def group_named(self, name: str) -> Group:
-        group = self.groups.get(name.casefold())
-        if group is None:
-            group = Group.objects.create(club=self.club, name=name)
-            self.groups[name.casefold()] = group
-            self.created("group", [group])
-        return group
+        return self._named(self.groups, Group, "group", name)
 
     def category_named(self, name: str) -> MembershipCategory | None:
-        if not name:
-            return None
-        category = self.categories.get(name.casefold())
-        if category is None:
-            category = MembershipCategory.objects.create(club=self.club, name=name)
-            self.categories[name.casefold()] = category
-            self.created("category", [category])
-        return category
+        return self._named(self.categories, MembershipCategory, "category", name) if name else None
+
+    def _named(self, known: dict, model, kind: str, name: str):
+        """The club's group or category of that name (case forgiven), created when new."""
+        found = known.get(name.casefold())
+        if found is None:
+            found = known[name.casefold()] = model.objects.create(club=self.club, name=name)
+            self.created(kind, [found])
+        return found
 
     # --- members -----------------------------------------------------------------------
     def import_member_chunk(self, chunk: list[tuple[int, dict]]) -> None:

@@ -360,6 +360,12 @@ def _postal_code(c: Checked, raw: str) -> str:
     return value[:12]
 
 
+def whole_number(text: str) -> int | None:
+    """``"24"`` → 24; None for anything else (``"²"`` is a digit but not a number; more
+    than nine digits is not a capacity or a place)."""
+    return int(text) if text.isdecimal() and len(text) <= 9 else None
+
+
 def normalise_group(raw: dict) -> Checked:
     c = Checked(values={})
     v = c.values
@@ -369,16 +375,13 @@ def normalise_group(raw: dict) -> Checked:
     v["sport"] = clean_text(c, "sport", raw.get("sport", ""))[:100]
     v["season"] = clean_text(c, "season", raw.get("season", ""))[:50]
     capacity = (raw.get("capacity") or "").strip()
-    v["capacity"] = None
-    if capacity:
-        if capacity.isdecimal() and len(capacity) <= 9:
-            v["capacity"] = int(capacity)
-        else:
-            c.warn(
-                "capacity",
-                "bad_number",
-                _("Capacity “%(value)s” is not a whole number.") % {"value": capacity[:20]},
-            )
+    v["capacity"] = whole_number(capacity)
+    if capacity and v["capacity"] is None:
+        c.warn(
+            "capacity",
+            "bad_number",
+            _("Capacity “%(value)s” is not a whole number.") % {"value": capacity[:20]},
+        )
     try:
         v["class_fee"] = parse_amount(raw.get("class_fee", ""))
     except ValueError:
@@ -400,8 +403,8 @@ def normalise_waitlist(raw: dict) -> Checked:
     if not v["group"]:
         c.error("group", "missing", _("The waitlist place has no group."))
     position = (raw.get("position") or "").strip()
-    whole = position.isdecimal() and len(position) <= 9
-    v["position"] = int(position) if whole and int(position) > 0 else None
+    number = whole_number(position)
+    v["position"] = number if number else None  # places start at 1
     if v["position"] is None:
         c.error(
             "position",
