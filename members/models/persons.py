@@ -38,6 +38,12 @@ class Person(models.Model):
     guardians = models.ManyToManyField(
         "self", symmetrical=False, related_name="children", blank=True, verbose_name=_("guardians")
     )
+    newsletter_opt_out_at = models.DateTimeField(
+        _("opted out of newsletters"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the person opted out of newsletters (R-COM-5)."),
+    )
     first_name_key = models.CharField(max_length=150, editable=False, db_index=True)
     last_name_key = models.CharField(max_length=150, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
