@@ -8,6 +8,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("comms.urls")),
     path("club/<slug:club_slug>/", include("members.urls")),
     path("club/<slug:club_slug>/", include("migration.urls")),
 ]

@@ -174,9 +174,26 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {}
-CELERY_BEAT_SCHEDULE = {}
+CELERY_TASK_ROUTES = {"comms.*": {"queue": "messages"}}
+CELERY_BEAT_SCHEDULE = {
+    # The outbox sweep: messages stuck in "queued" are queued again (comms.services).
+    "comms-sweep-stuck": {"task": "comms.sweep_stuck", "schedule": 300.0},
+}
 CELERY_TIMEZONE = TIME_ZONE
+
+# --- Messages (comms) -------------------------------------------------------------------
+# SITE_URL: the address in links in e-mails. SMS_BACKEND: console (default), file (one file
+# per SMS in SMS_FILE_PATH), sveve (SMS_URL + SMS_TOKEN=username:api-password) or a class
+# path. SMS_WEBHOOK_TOKEN: the secret in the gateway's delivery-report URL (empty: off).
+# COMMS_RATE_LIMIT: Celery rate limit per worker for sends, e.g. "20/s" (empty: none).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+SMS_URL = env.str("SMS_URL", default="")
+SMS_TOKEN = env.str("SMS_TOKEN", default="")
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / "sent-sms")
+SMS_WEBHOOK_TOKEN = env.str("SMS_WEBHOOK_TOKEN", default="")
+SMS_DEFAULT_SENDER = env.str("SMS_DEFAULT_SENDER", default="IMS")
+COMMS_RATE_LIMIT = env.str("COMMS_RATE_LIMIT", default="")
 
 # --- Caches ------------------------------------------------------------------------------
 if REDIS_URL:
