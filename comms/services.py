@@ -199,7 +199,8 @@ def _insert(message: OutboundMessage) -> OutboundMessage:
             raise
         return existing
     if message.batch_id:
-        SendBatch.objects.filter(pk=message.batch_id).update(total=F("total") + 1)
+        with scopes_disabled():
+            SendBatch.objects.filter(pk=message.batch_id).update(total=F("total") + 1)
     pk = message.pk
     transaction.on_commit(lambda: enqueue([pk]))
     return message
@@ -262,20 +263,22 @@ def queue_bulk_email(
     """Queue one e-mail per recipient (set-based: one INSERT per 2,000 rows and one task
     after commit that queues the sends) and return the batch for its progress bar.
     ``subject`` and ``body_text`` may hold merge fields; ``{klubb}`` is the club's name.
-    Calling again with the same ``key`` returns the first batch and queues nothing."""
-    batch, created = _new_batch(club, key, Channel.EMAIL, kind, subject, created_by)
-    if not created:
-        return batch
+    Calling again with the same ``key`` returns the first batch and queues nothing.
+    Recipients without an address are left out."""
+    existing = _batch_with_key(key)
+    if existing is not None:
+        return existing
     layout = BulkEmailLayout(club, kind)
     rows = []
-    for r, fields in _recipients(club, batch, recipients, kind):
+    chosen, skipped = _recipients(club, recipients, kind)
+    for r, fields in chosen:
         to = (r.to or "").strip()
-        if not to:
-            continue
-        text = merge(body_text, fields)
-        html_body, text_full, html = layout.render(text, r.person_id)
-        rows.append(_bulk_row(batch, r, to, merge(subject, fields)[:200], text_full, html))
-    return _write_batch(batch, rows)
+        if to:
+            text, html = layout.render(merge(body_text, fields), r.person_id)
+            rows.append(
+                _bulk_row(club, key, Channel.EMAIL, kind, r, to, subject, fields, text, html)
+            )
+    return _write_batch(club, key, Channel.EMAIL, kind, subject, created_by, rows, skipped)
 
 
 def queue_bulk_sms(
@@ -288,13 +291,15 @@ def queue_bulk_sms(
     created_by=None,
 ) -> SendBatch:
     """As ``queue_bulk_email`` for SMS. Every merged text must fit 800 characters; if one
-    does not, nothing is queued and the error names how many are too long."""
+    does not, nothing is queued and the error says how many are too long. Recipients
+    without a valid mobile number are left out."""
     validate_sms_text(text)
-    batch, created = _new_batch(club, key, Channel.SMS, kind, text[:200], created_by)
-    if not created:
-        return batch
+    existing = _batch_with_key(key)
+    if existing is not None:
+        return existing
     rows, too_long, longest = [], 0, 0
-    for r, fields in _recipients(club, batch, recipients, kind):
+    chosen, skipped = _recipients(club, recipients, kind)
+    for r, fields in chosen:
         body = merge(text, fields)
         chars = segments.count(body).chars
         if chars > segments.MAX_CHARS:
@@ -304,7 +309,7 @@ def queue_bulk_sms(
             to = normalise_number(r.to)
         except CommsError:
             continue
-        rows.append(_bulk_row(batch, r, to, "", body, ""))
+        rows.append(_bulk_row(club, key, Channel.SMS, kind, r, to, "", fields, body, ""))
     if too_long:
         raise CommsError(
             _(
@@ -313,35 +318,19 @@ def queue_bulk_sms(
             )
             % {"n": too_long, "max": segments.MAX_CHARS, "longest": longest}
         )
-    return _write_batch(batch, rows)
+    return _write_batch(club, key, Channel.SMS, kind, text, created_by, rows, skipped)
 
 
-def _new_batch(club, key, channel, kind, label, created_by) -> tuple[SendBatch, bool]:
+def _batch_with_key(key: str) -> SendBatch | None:
     if not key or len(key) > 150:
         raise ValueError("a bulk send needs a key of 1–150 characters")
     with scopes_disabled():
-        existing = SendBatch.objects.filter(key=key).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            batch = SendBatch.objects.create(
-                club=club,
-                key=key,
-                channel=channel,
-                kind=kind,
-                label=label,
-                created_by=created_by,
-            )
-    except IntegrityError:
-        with scopes_disabled():
-            return SendBatch.objects.get(key=key), False
-    return batch, True
+        return SendBatch.objects.filter(key=key).first()
 
 
-def _recipients(club, batch, recipients, kind):
-    """Each distinct recipient with its merge fields; opted-out persons are left out of
-    newsletters and counted (R-COM-5)."""
+def _recipients(club, recipients, kind) -> tuple[list[tuple[Recipient, dict]], int]:
+    """Each distinct recipient (by key) with its merge fields, and how many were left out
+    because they opted out of newsletters (R-COM-5)."""
     seen: dict[str, Recipient] = {}
     for r in recipients:
         seen.setdefault(r.key or str(r.person_id), r)
@@ -353,42 +342,57 @@ def _recipients(club, batch, recipients, kind):
                 "pk", flat=True
             )
         )
-    batch.skipped = sum(1 for r in seen.values() if r.person_id in opted_out)
     base = {"klubb": club.name}
-    for key, r in seen.items():
-        if r.person_id not in opted_out:
-            yield (
-                Recipient(r.person_id, r.to, r.about_person_id, r.fields, key),
-                {
-                    **base,
-                    **r.fields,
-                },
-            )
+    chosen = [
+        (Recipient(r.person_id, r.to, r.about_person_id, r.fields, key), {**base, **r.fields})
+        for key, r in seen.items()
+        if r.person_id not in opted_out
+    ]
+    return chosen, len(seen) - len(chosen)
 
 
-def _bulk_row(batch, r: Recipient, to, subject, text, html) -> OutboundMessage:
+def _bulk_row(club, key, channel, kind, r, to, subject, fields, text, html) -> OutboundMessage:
     return OutboundMessage(
-        club_id=batch.club_id,
+        club_id=club.pk,
         person_id=r.person_id,
         about_person_id=r.about_person_id,
-        batch=batch,
-        channel=batch.channel,
-        kind=batch.kind,
+        channel=channel,
+        kind=kind,
         to_address=to,
-        subject=subject,
+        subject=merge(subject, fields)[:200],
         body_text=text,
         body_html=html,
-        idempotency_key=f"{batch.key}:{r.key}",
+        idempotency_key=f"{key}:{r.key}",
     )
 
 
-def _write_batch(batch: SendBatch, rows: list[OutboundMessage]) -> SendBatch:
-    OutboundMessage.objects.bulk_create(rows, batch_size=2000)
-    batch.total = len(rows)
-    if not rows:
-        batch.status = SendBatch.Status.FINISHED
-        batch.finished_at = timezone.now()
-    batch.save(update_fields=["total", "skipped", "status", "finished_at"])
+def _write_batch(club, key, channel, kind, label, created_by, rows, skipped) -> SendBatch:
+    """The batch row and its messages in the caller's transaction; the sends are queued
+    after commit by one task. A concurrent send with the same key gives its batch."""
+    now = timezone.now()
+    try:
+        with scopes_disabled(), transaction.atomic():
+            batch = SendBatch.objects.create(
+                club=club,
+                key=key,
+                channel=channel,
+                kind=kind,
+                label=label[:200],
+                created_by=created_by,
+                total=len(rows),
+                skipped=skipped,
+                status=SendBatch.Status.QUEUED if rows else SendBatch.Status.FINISHED,
+                finished_at=None if rows else now,
+            )
+            for row in rows:
+                row.batch = batch
+                row.created_at = row.next_attempt_at = now
+            OutboundMessage.objects.bulk_create(rows, batch_size=2000)
+    except IntegrityError:
+        existing = _batch_with_key(key)
+        if existing is None:
+            raise
+        return existing
     if rows:
         pk = batch.pk
         transaction.on_commit(lambda: _dispatch_later(pk))
@@ -437,15 +441,15 @@ class BulkEmailLayout:
             unsubscribe=self.UNSUBSCRIBE if kind == Kind.NEWSLETTER else None,
         )
 
-    def render(self, body_text: str, person_id: int) -> tuple[str, str, str]:
-        body_html = urlize(linebreaks(body_text, autoescape=True), autoescape=False)
+    def render(self, body_text: str, person_id: int) -> tuple[str, str]:
+        body_html = linebreaks(urlize(body_text, autoescape=True), autoescape=False)
         text = self.text.replace(self.BODY, body_text)
         html = self.html.replace(self.BODY, body_html)
         if self.kind == Kind.NEWSLETTER:
             url = unsubscribe_url_for_id(person_id)
             text = text.replace(self.UNSUBSCRIBE, url)
             html = html.replace(self.UNSUBSCRIBE, escape(url))
-        return body_html, text, html
+        return text, html
 
 
 # --- Sending (the worker side) ---------------------------------------------------------
