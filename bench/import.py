@@ -154,8 +154,13 @@ def recreate_database(url: str) -> None:
 
 
 def copy_dicts(table: str, columns: list[str], rows) -> None:
-    """COPY rows (dicts by column) into ``table``."""
+    """COPY rows (dicts by column) into ``table``; a column a row leaves out (a field
+    with a null or database default) is left out of the COPY."""
     from django.db import connection
+
+    rows = list(rows)
+    if rows:
+        columns = [c for c in columns if c in rows[0]]
 
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     with (
@@ -713,6 +718,7 @@ def person_rows(rows: list[Row]) -> tuple[list[str], list[tuple]]:
     from migration.pipeline.normalise import parse_date
 
     columns = [f.column for f in Person._meta.concrete_fields if f.column != "id"]
+    nullable = {f.column for f in Person._meta.concrete_fields if f.null}
     now = timezone.now()
     rng = random.Random(1)
     genders = {"m": "male", "mann": "male", "gutt": "male", "k": "female", "kvinne": "female"}
@@ -746,8 +752,8 @@ def person_rows(rows: list[Row]) -> tuple[list[str], list[tuple]]:
             "created_at": now,
             "updated_at": now,
         }
-        out.append(tuple(values[c] for c in columns))
-    return columns, out
+        out.append(tuple(values[c] for c in columns if c in values or c not in nullable))
+    return [c for c in columns if c in values or c not in nullable], out
 
 
 def copy_baseline(columns: list[str], rows: list[tuple]) -> float:
