@@ -57,7 +57,9 @@ class Person(models.Model):
         indexes = [
             models.Index(
                 fields=["last_name_key", "first_name_key", "birth_date"], name="person_match_key"
-            )
+            ),
+            # the matcher loads the registry persons born on a chunk's birth dates
+            models.Index(fields=["birth_date"], name="person_birth_date"),
         ]
 
     def __str__(self) -> str:
