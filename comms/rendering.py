@@ -29,7 +29,7 @@ def _text_engine() -> Engine:
 
 
 def render_text(name: str, context: dict) -> str:
-    return _text_engine().get_template(name).render(Context(context))
+    return _text_engine().get_template(name).render(Context(context, autoescape=False))
 
 
 def render_email(template: str, context: dict, *, unsubscribe: str | None = None):
