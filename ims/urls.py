@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("comms.urls")),
+    path("min-side/", include("members.urls_min_side")),
     path("club/<slug:club_slug>/", include("members.urls")),
     path("club/<slug:club_slug>/", include("migration.urls")),
 ]

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from members.models import ClubRole, GroupMember, Membership, PersonAccessLog
+from members.models import ClubRole, GroupMember, Membership, PersonAccessLog, User
 from members.permissions import visible_memberships
 
 
@@ -35,6 +35,9 @@ def history_context(request, membership: Membership) -> dict:
     change made from another club shows no name, only that it happened."""
     club = request.club
     club_users = set(ClubRole.objects.filter(club=club).values_list("user_id", flat=True))
+    # The member and their guardians (changes made on Min side) are named as well.
+    family = [membership.person_id, *membership.person.guardians.values_list("pk", flat=True)]
+    club_users |= set(User.objects.filter(person__in=family).values_list("pk", flat=True))
     entries = []
     for record in membership.history.select_related("history_user")[:50]:
         entries.append(_entry(record, club_users, _("Membership")))

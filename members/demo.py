@@ -11,7 +11,15 @@ from django_scopes import scopes_disabled
 from stdnum.no import fodselsnummer
 
 from members import services
-from members.models import Club, Group, GroupMember, Membership, MembershipCategory, Person
+from members.models import (
+    Club,
+    Group,
+    GroupMember,
+    Membership,
+    MembershipCategory,
+    Person,
+    WaitlistEntry,
+)
 
 FIRST_F = [
     "Ingrid",
@@ -211,6 +219,7 @@ DEMO_LOGINS = {
     "admin-b@example.no": "club admin of demo-b",
     "admin-ab@example.no": "club admin of demo-a and demo-b (and a member of both)",
     "trener-a@example.no": "group admin of one group in demo-a",
+    "forelder-a@example.no": "a member of demo-a with a child there (Min side, no admin role)",
 }
 
 
@@ -269,7 +278,63 @@ def seed_demo(*, members_per_club: int = 300, shared: int = 40, password: str) -
             services.grant_club_admin(clubs[slug][0], both)
         coach = services.get_or_create_user("trener-a@example.no", password)
         services.grant_group_admin(clubs["demo-a"][2][0], coach)
+        parent, child = _demo_parent(clubs["demo-a"][0], people_a[1:])
+        user = services.get_or_create_user("forelder-a@example.no", password)
+        user.person = parent
+        user.save()
+        _waitlist_place(clubs["demo-a"], child)
     return DEMO_LOGINS
+
+
+def _demo_parent(club, people) -> tuple[Person, Person]:
+    """The demo's plain member: the first guardian who is active in ``club`` with a child
+    active there too, preferring one who is a member of the other club as well."""
+    active = set(
+        Membership.objects.filter(club=club, status=Membership.Status.ACTIVE).values_list(
+            "person_id", flat=True
+        )
+    )
+    children: dict[int, list[int]] = {}
+    for child_id, guardian_id in Person.guardians.through.objects.filter(
+        from_person_id__in=active, to_person_id__in=active
+    ).values_list("from_person_id", "to_person_id"):
+        children.setdefault(guardian_id, []).append(child_id)
+    # ``people`` starts with the persons shared with the other club: the first fit wins,
+    # one that looks like a real family if there is one (the generator is random).
+    kids = {k.pk: k for k in Person.objects.filter(pk__in=active, guardians__isnull=False)}
+
+    def plausible(parent: Person) -> bool:
+        own = [kids[c] for c in children[parent.pk]]
+        names = [k.first_name for k in own]
+        return (
+            parent.birth_date is not None
+            and all(
+                k.birth_date and 22 <= (k.birth_date - parent.birth_date).days // 365 <= 45
+                for k in own
+            )
+            and len(set(names)) == len(names)
+            and all(len(set(n.split("-"))) == len(n.split("-")) for n in names)  # no "Ida-Ida"
+        )
+
+    fits = [p for p in people if p.pk in children]
+    parent = next((p for p in fits if plausible(p)), fits[0])
+    return parent, Person.objects.get(pk=min(children[parent.pk]))
+
+
+def _waitlist_place(club_spec, child: Person) -> None:
+    """Put the demo child second in line for a group it is not in (Min side shows it)."""
+    club, _cats, groups = club_spec
+    joined = set(
+        GroupMember.objects.filter(club=club, membership__person=child).values_list(
+            "group_id", flat=True
+        )
+    )
+    group = next(g for g in reversed(groups) if g.pk not in joined and g.capacity)
+    ahead = next(
+        p for p in Person.objects.filter(memberships__club=club).exclude(pk=child.pk).order_by("pk")
+    )
+    WaitlistEntry.objects.create(club=club, group=group, person=ahead, position=1)
+    WaitlistEntry.objects.create(club=club, group=group, person=child, position=2)
 
 
 def _category_for(person, cats, today):

@@ -6,6 +6,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from members import identity
 from members.models import Club, Membership, MembershipCategory, Person
+from members.validators import validate_mobile, validate_postal_code
 
 DATE_WIDGET = forms.DateInput(
     attrs={"placeholder": pgettext_lazy("date format hint", "dd.mm.yyyy"), "inputmode": "numeric"}
@@ -193,4 +194,67 @@ class GuardianForm(forms.Form):
         data = super().clean()
         if not (data.get("email") or data.get("mobile")):
             raise ValidationError(_("Give the guardian's e-mail or mobile number."))
+        return data
+
+
+class ContactForm(forms.Form):
+    """Contact details a member keeps up to date on Min side, for themself or a child
+    (R-ACT-6). ``own`` turns on the browser's autofill (never for a child's form, where it
+    would fill in the parent's details)."""
+
+    email = forms.EmailField(label=_("E-mail"), required=False, max_length=254)
+    mobile = PhoneNumberField(
+        label=_("Mobile"),
+        region="NO",
+        required=False,
+        help_text=_("A Norwegian number needs no +47, e.g. 912 34 567."),
+        error_messages={
+            "invalid": _(
+                "Enter a mobile number, e.g. 912 34 567, or a foreign one with its country "
+                "code, e.g. +46 70 123 45 67."
+            )
+        },
+    )
+    address_line = forms.CharField(label=_("Address"), max_length=200, required=False)
+    co_line = forms.CharField(label=_("c/o"), max_length=200, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=12, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+
+    AUTOCOMPLETE = {
+        "email": "email",
+        "mobile": "tel",
+        "address_line": "address-line1",
+        "co_line": "address-line2",
+        "postal_code": "postal-code",
+        "city": "address-level2",
+    }
+
+    def __init__(self, *args, country: str = "NO", own: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country = country or "NO"
+        for name, hint in self.AUTOCOMPLETE.items():
+            self.fields[name].widget.attrs["autocomplete"] = hint if own else "off"
+        self.fields["mobile"].widget.input_type = "tel"
+        if self.country == "NO":
+            self.fields["postal_code"].widget.attrs["inputmode"] = "numeric"
+
+    def clean_mobile(self):
+        number = self.cleaned_data["mobile"]
+        if number:
+            validate_mobile(number)
+        return number
+
+    def clean_postal_code(self):
+        code = self.cleaned_data["postal_code"].strip()
+        if code and self.country == "NO":
+            code = code.replace(" ", "")
+            validate_postal_code(code)
+        return code
+
+    def clean(self):
+        data = super().clean()
+        if data.get("postal_code") and not data.get("city"):
+            self.add_error("city", _("Give the place that goes with the postal code."))
+        if data.get("city") and not data.get("postal_code") and "postal_code" not in self.errors:
+            self.add_error("postal_code", _("Give the postal code that goes with the place."))
         return data

@@ -10,7 +10,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from members.models import Club, ClubRole, Group, Membership
+from members.models import Club, ClubRole, Group, Membership, Person
 
 
 @dataclass(frozen=True)
@@ -88,3 +88,31 @@ def require_club_admin(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+# Min side (R-ACT-6, R-SEC-1): a person sees only themself and their children.
+
+
+def min_side_person(user) -> Person | None:
+    """The person a login belongs to; None for anonymous users and logins without one."""
+    if not user.is_authenticated or not user.person_id:
+        return None
+    return user.person
+
+
+def min_side_persons(person: Person) -> list[Person]:
+    """Whom ``person`` looks after on Min side: themself first, then their children."""
+    return [person, *person.children.order_by("birth_date", "first_name", "pk")]
+
+
+def min_side_child(person: Person, public_id) -> Person | None:
+    """One of ``person``'s children by public id; None when it is not their child."""
+    return person.children.filter(public_id=public_id).first()
+
+
+def can_manage_person(user, other: Person) -> bool:
+    """May this login change ``other`` on Min side (their own person or their child)?"""
+    own = min_side_person(user)
+    if own is None:
+        return False
+    return other.pk == own.pk or own.children.filter(pk=other.pk).exists()

@@ -4,17 +4,27 @@ Views, commands and tasks call these; none of them holds a rule of its own.
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from members import identity
-from members.models import Club, ClubRole, Group, GroupMember, Membership, Person, PersonAccessLog
+from members.models import (
+    Club,
+    ClubRole,
+    Group,
+    GroupMember,
+    Membership,
+    Person,
+    PersonAccessLog,
+    WaitlistEntry,
+)
 
 Status = Membership.Status
 
@@ -256,3 +266,123 @@ def own_memberships(person: Person | None) -> list[Membership]:
         return []
     with scopes_disabled():
         return list(Membership.objects.filter(person=person).select_related("club", "category"))
+
+
+# Min side (R-ACT-6). The callers (members/views/min_side.py) pass only persons that
+# members.permissions.min_side_persons() gave them: the user's own person and children.
+
+CONTACT_FIELDS = ("email", "mobile", "address_line", "co_line", "postal_code", "city")
+
+
+@dataclass
+class PersonOverview:
+    """One person's part of Min side: memberships in every club (each with ``groups``,
+    its group links), and waitlist places (each with ``place``, 1 = next in line)."""
+
+    person: Person
+    memberships: list[Membership] = field(default_factory=list)
+    waitlist: list[WaitlistEntry] = field(default_factory=list)
+
+
+def min_side_overview(persons: list[Person]) -> list[PersonOverview]:
+    """Memberships, groups and waitlist places of ``persons`` across all clubs, loaded
+    completely (templates render outside any club scope). Named system code: the scope
+    is lifted here, filtered by person."""
+    overviews = {p.pk: PersonOverview(p) for p in persons}
+    with scopes_disabled():
+        memberships = list(
+            Membership.objects.filter(person__in=persons)
+            .select_related("club", "category")
+            .order_by("club__name", "pk")
+        )
+        links: dict[int, list[GroupMember]] = {}
+        for link in (
+            GroupMember.objects.filter(membership__in=memberships)
+            .select_related("group")
+            .order_by("group__name")
+        ):
+            links.setdefault(link.membership_id, []).append(link)
+        ahead = (
+            WaitlistEntry.objects.filter(
+                group=OuterRef("group"), position__lte=OuterRef("position")
+            )
+            .values("group")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        waitlist = list(
+            WaitlistEntry.objects.filter(person__in=persons)
+            .select_related("club", "group")
+            .annotate(place=Subquery(ahead))
+            .order_by("club__name", "group__name")
+        )
+    for m in memberships:
+        m.groups = links.get(m.pk, [])
+        m.can_cancel = can_cancel(m)
+        overviews[m.person_id].memberships.append(m)
+    for entry in waitlist:
+        overviews[entry.person_id].waitlist.append(entry)
+    return list(overviews.values())
+
+
+def min_side_membership(persons: list[Person], membership_id: int) -> Membership | None:
+    """A membership of one of ``persons`` (any club), or None: never anyone else's."""
+    with scopes_disabled():
+        return (
+            Membership.objects.filter(pk=membership_id, person__in=persons)
+            .select_related("club", "category", "person")
+            .first()
+        )
+
+
+def can_cancel(membership: Membership) -> bool:
+    return Status.CANCELLED in TRANSITIONS.get(membership.status, set())
+
+
+def cancel_membership(membership: Membership, *, by, reason: str = "") -> bool:
+    """Cancel from today (SPEC §3, R-ACT-6), recorded with who did it. The row is locked
+    first, so a double submit or two tabs cancel once; False when it was cancelled
+    already. A status that cannot be cancelled raises InvalidStatusTransition."""
+    with transaction.atomic(), scopes_disabled():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.status == Status.CANCELLED:
+            return False
+        change_status(locked, Status.CANCELLED, by=by, reason=reason)
+    membership.status, membership.ended_on = locked.status, locked.ended_on
+    return True
+
+
+def _comparable(value) -> str:
+    return value.as_e164 if hasattr(value, "as_e164") else str(value or "")
+
+
+def update_contact_details(person: Person, data: dict, *, by, reason: str = "") -> list[str]:
+    """Save e-mail, mobile and postal address from Min side; other fields are ignored.
+    Only what changed is written (a repeated submit writes nothing); history records who.
+    Returns the names of the changed fields."""
+    changed = [
+        f
+        for f in CONTACT_FIELDS
+        if f in data and _comparable(data[f]) != _comparable(getattr(person, f))
+    ]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(person, name, data[name] or "")
+    person._history_user = by
+    person._change_reason = reason[:100]
+    person.save(update_fields=[*changed, "updated_at"])
+    return changed
+
+
+def set_newsletter_opt_out(person: Person, opted_out: bool, *, by=None, reason: str = "") -> bool:
+    """Opt ``person`` out of newsletters (or back in), R-COM-5. Idempotent: the first
+    opt-out time is kept; False when nothing changed."""
+    if opted_out == (person.newsletter_opt_out_at is not None):
+        return False
+    person.newsletter_opt_out_at = timezone.now() if opted_out else None
+    if by is not None:
+        person._history_user = by
+    person._change_reason = reason[:100]
+    person.save(update_fields=["newsletter_opt_out_at", "updated_at"])
+    return True

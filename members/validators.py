@@ -51,6 +51,18 @@ validate_sms_sender = RegexValidator(
 validate_postal_code = RegexValidator(r"^\d{4}$", _("A Norwegian postal code has 4 digits."))
 
 
+def validate_mobile(number) -> None:
+    """A number a text message reaches (``number`` is a parsed PhoneNumber): a Norwegian
+    one has 8 digits and starts with 4 or 9 (DOMAIN.md §7); a foreign one must be valid."""
+    if number.country_code == 47:
+        national = str(number.national_number)
+        if len(national) != 8 or national[0] not in "49":
+            raise ValidationError(
+                _("A Norwegian mobile number has 8 digits and starts with 4 or 9."),
+                code="not_mobile",
+            )
+
+
 def validate_reminder_days(value: str) -> None:
     parts = [p.strip() for p in (value or "").split(",") if p.strip()]
     if not all(p.isdigit() and 0 < int(p) <= 365 for p in parts):
