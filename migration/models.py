@@ -114,15 +114,16 @@ class ImportRow(models.Model):
 
 
 class ImportCreated(models.Model):
-    """Everything a batch created, so that it can be rolled back."""
+    """Everything a batch created, so that it can be rolled back: the ids of one kind of
+    object, written together (one row per kind and chunk, not one per object — a large
+    extract creates hundreds of thousands). A guardian link is a [child, guardian] pair."""
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="created")
     kind = models.CharField(max_length=20)
-    object_id = models.BigIntegerField()
-    extra = models.BigIntegerField(null=True, blank=True)
+    ids = models.JSONField(default=list)
 
     class Meta:
         indexes = [models.Index(fields=["batch", "kind"], name="import_created_kind")]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.object_id}"
+        return f"{self.kind} ×{len(self.ids)}"

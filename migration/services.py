@@ -360,9 +360,7 @@ def rollback_batch(batch: ImportBatch, *, user) -> None:
         GroupMember.objects.filter(pk__in=created.get("group_member", [])).delete()
         Membership.objects.filter(pk__in=created.get("membership", [])).delete()
         Through = Person.guardians.through
-        for child, guardian in batch.created.filter(kind="guardian_link").values_list(
-            "object_id", "extra"
-        ):
+        for child, guardian in created.get("guardian_link", []):
             Through.objects.filter(from_person_id=child, to_person_id=guardian).delete()
         Person.objects.filter(pk__in=created.get("person", [])).delete()
         ClubRole.objects.filter(pk__in=created.get("role", [])).delete()
@@ -376,8 +374,8 @@ def rollback_batch(batch: ImportBatch, *, user) -> None:
         batch.save(update_fields=["status", "rolled_back_at", "error"])
 
 
-def _created_ids(batch: ImportBatch) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for kind, object_id in batch.created.values_list("kind", "object_id"):
-        out.setdefault(kind, []).append(object_id)
+def _created_ids(batch: ImportBatch) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for kind, ids in batch.created.values_list("kind", "ids"):
+        out.setdefault(kind, []).extend(ids)
     return out

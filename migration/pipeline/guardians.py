@@ -66,18 +66,12 @@ class GuardianLinks:
         )
         fresh = [Through(from_person_id=c, to_person_id=g) for c, g in pairs - existing]
         bulk.insert(Through, fresh)
-        bulk.insert_values(
-            ImportCreated,
-            [
-                {
-                    "batch_id": self.batch.pk,
-                    "kind": "guardian_link",
-                    "object_id": t.from_person_id,
-                    "extra": t.to_person_id,
-                }
-                for t in fresh
-            ],
-        )
+        if fresh:
+            ImportCreated.objects.create(
+                batch_id=self.batch.pk,
+                kind="guardian_link",
+                ids=[[t.from_person_id, t.to_person_id] for t in fresh],
+            )
 
 
 def contact_text(value) -> str:

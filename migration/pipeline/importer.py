@@ -13,9 +13,9 @@ from datetime import date
 from functools import cached_property
 from itertools import islice
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from phonenumber_field.phonenumber import PhoneNumber
 
 from members import identity
 from members import services as member_services
@@ -114,21 +114,12 @@ class Importer(GuardianLinks, WaitlistImport):
             self.import_waitlist(waitlist.rows)
         return {sheet: dict(counter) for sheet, counter in self.totals.items() if counter}
 
-    def created(self, kind: str, objects: list, extra: Callable | None = None) -> None:
-        batch_id = self.batch.pk
-        bulk.insert_values(
-            ImportCreated,
-            [
-                {
-                    "batch_id": batch_id,
-                    "kind": kind,
-                    "object_id": o.pk,
-                    "extra": extra(o) if extra else None,
-                }
-                for o in objects
-            ],
-            batch_size=5000,
-        )
+    def created(self, kind: str, objects: list) -> None:
+        """Record what this batch created (for the rollback)."""
+        if objects:
+            ImportCreated.objects.create(
+                batch_id=self.batch.pk, kind=kind, ids=[o.pk for o in objects]
+            )
 
     def row(
         self, sheet: str, number: int, raw: dict, checked: Checked, outcome: str, reason: str, **kw
@@ -413,48 +404,47 @@ class Importer(GuardianLinks, WaitlistImport):
 
     def update_matched_people(self, works: list[RowWork]) -> None:
         """Fill what the registry lacks; a re-import of this club's own data also updates
-        changed contact details (R-MIG-5). Another club's data is never overwritten."""
+        changed contact details (R-MIG-5). Another club's data is never overwritten.
+
+        The registry's values are read as plain text first; only the persons that change
+        are loaded as objects (most matched rows change nothing)."""
         pks = {w.person for w in works}
         if not pks:
             return
-        people = Person.objects.in_bulk(pks)
+        current = {pk: (values, bool(id_hash)) for pk, *values, id_hash in _contact_rows(pks)}
         own = set(
             Membership.objects.filter(club=self.club, person__in=pks).values_list(
                 "person_id", flat=True
             )
         )
-        changed: dict[int, Person] = {}
+        updates: dict[int, dict] = {}
         for w in works:
-            p, v = people[w.person], w.v
-            values = {
-                "email": v["email"],
-                "mobile": v["mobile"],
-                "address_line": v["address"],
-                "postal_code": v["postal_code"],
-                "city": v["city"],
-            }
-            for name, value in values.items():
-                current = getattr(p, name)
-                # str(x or "") with one str() of a phone number, not two (each validates)
-                current = (
-                    contact_text(current)
-                    if isinstance(current, PhoneNumber)
-                    else str(current or "")
-                )
-                if value and current != value and (not current or p.pk in own):
+            values, has_id = current[w.person]
+            v, pk = w.v, w.person
+            wanted = (v["email"], v["mobile"], v["address"], v["postal_code"], v["city"])
+            for name, now, value in zip(CONTACT_FIELDS, values, wanted, strict=True):
+                if value and now != value and (not now or pk in own):
+                    updates.setdefault(pk, {})[name] = value
+            if v["national_id"] and not has_id:
+                updates.setdefault(pk, {})["national_id"] = v["national_id"]
+        if not updates:
+            return
+        people = Person.objects.in_bulk(updates)
+        for pk, fields in updates.items():
+            p = people[pk]
+            for name, value in fields.items():
+                if name == "national_id":
+                    if not p.national_id_hash:
+                        p.set_national_id(value)
+                else:
                     setattr(p, name, value)
-                    changed[p.pk] = p
-            if v["national_id"] and not p.national_id_hash:
-                p.set_national_id(v["national_id"])
-                changed[p.pk] = p
-        if changed:
-            bulk.update_with_history(
-                list(changed.values()),
-                Person,
-                [*CONTACT_FIELDS, "national_id_encrypted", "national_id_hash"],
-                default_user=self.user,
-                default_change_reason="import",
-            )
+        bulk.update_with_history(
+            list(people.values()),
+            Person,
+            [*CONTACT_FIELDS, "national_id_encrypted", "national_id_hash"],
+            default_user=self.user,
+            default_change_reason="import",
+        )
 
     def write_memberships(self, works: list[RowWork]) -> dict[int, Membership]:
         pks = {pk_of(w.person) for w in works}
@@ -531,6 +521,24 @@ class Importer(GuardianLinks, WaitlistImport):
         ]
         bulk.insert(GroupMember, fresh)
         self.created("group_member", fresh)
+
+
+def _contact_rows(pks: set[int]) -> list[tuple]:
+    """(pk, e-mail, mobile as E.164 text, address, postcode, city, national id hash) of
+    these persons, as the normaliser writes them: no phone number is parsed."""
+    fields = ("pk", *CONTACT_FIELDS, "national_id_hash")
+    if not bulk.fast():
+        return [
+            (pk, email, contact_text(mobile) if mobile else "", *rest)
+            for pk, email, mobile, *rest in Person.objects.filter(pk__in=pks).values_list(*fields)
+        ]
+    columns = ", ".join(Person._meta.get_field(f).column for f in ("id", *fields[1:]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {Person._meta.db_table} WHERE id = ANY(%s)",  # noqa: S608
+            [list(pks)],
+        )
+        return [tuple("" if x is None and i < 6 else x for i, x in enumerate(r)) for r in cursor]
 
 
 def _errors(checked: Checked) -> str:

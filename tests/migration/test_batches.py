@@ -100,7 +100,11 @@ def test_rollback_of_a_single_import_leaves_nothing(club):
 def test_rollback_is_refused_once_a_membership_moved_on(club, imported):
     _first, second = imported
     with scope(club=club):
-        created = second.created.filter(kind="membership").values_list("object_id", flat=True)
+        created = [
+            pk
+            for ids in second.created.filter(kind="membership").values_list("ids", flat=True)
+            for pk in ids
+        ]
         membership = Membership.objects.filter(pk__in=created, status="pending").first()
         member_services.change_status(membership, "active")
         reasons = services.rollback_blockers(second)
