@@ -31,12 +31,4 @@ class Migration(migrations.Migration):
             field=models.JSONField(default=list),
         ),
         migrations.RunPython(to_lists, migrations.RunPython.noop),
-        migrations.RemoveField(
-            model_name="importcreated",
-            name="extra",
-        ),
-        migrations.RemoveField(
-            model_name="importcreated",
-            name="object_id",
-        ),
     ]
