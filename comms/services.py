@@ -468,7 +468,7 @@ def send_message(message_id: int) -> int | None:
     with scopes_disabled(), transaction.atomic():
         message = (
             OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("club", "person")
+            .select_related("club")
             .filter(pk=message_id, status=Status.QUEUED, next_attempt_at__lte=now)
             .first()
         )
@@ -565,7 +565,7 @@ def _deliver_email(message: OutboundMessage) -> str:
     message_id = f"<outbox-{message.pk}-{key_hash}@{domain}>"
     headers = {"Message-ID": message_id}
     if message.kind == Kind.NEWSLETTER:
-        headers["List-Unsubscribe"] = f"<{unsubscribe_url(message.person)}>"
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url_for_id(message.person_id)}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email = EmailMultiAlternatives(
         subject=message.subject,

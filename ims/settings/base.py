@@ -174,7 +174,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"comms.*": {"queue": "messages"}}
+# COMMS_QUEUE: the queue e-mail and SMS sends go to (workers consume default,messages,pdf).
+CELERY_TASK_ROUTES = {"comms.*": {"queue": env.str("COMMS_QUEUE", default="messages")}}
 CELERY_BEAT_SCHEDULE = {
     # The outbox sweep: messages stuck in "queued" are queued again (comms.services).
     "comms-sweep-stuck": {"task": "comms.sweep_stuck", "schedule": 300.0},
