@@ -2,6 +2,8 @@
 e-mail to Django's locmem outbox (pytest-django's ``mailoutbox``)."""
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from comms.sms.base import SmsBackend
@@ -32,6 +34,20 @@ def _inline_tasks_and_memory_sms(settings):
     MemorySmsBackend.fail_with = []
     yield
     app.conf.task_always_eager = eager
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Assertions read the English source strings, whatever the catalogue says: service
+    code runs in English, and the test client asks for English pages."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client(client):
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
 
 
 @pytest.fixture
