@@ -59,7 +59,10 @@ class WaitlistEntry(models.Model):
 
 class GroupMember(models.Model):
     club = models.ForeignKey("members.Club", on_delete=models.CASCADE, related_name="+")
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="members")
+    # no index of its own: group_member_unique (group, membership) leads with it
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="members", db_index=False
+    )
     membership = models.ForeignKey(
         "members.Membership", on_delete=models.CASCADE, related_name="group_links"
     )

@@ -76,7 +76,10 @@ class Membership(models.Model):
         ADMIN = "admin", _("Created by admin")
         SELF = "self", _("Self-registered")
 
-    club = models.ForeignKey("members.Club", on_delete=models.CASCADE, related_name="memberships")
+    # no index of its own: the composite indexes below all lead with the club
+    club = models.ForeignKey(
+        "members.Club", on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     person = models.ForeignKey(
         "members.Person", on_delete=models.PROTECT, related_name="memberships"
     )
@@ -115,7 +118,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(club="club")
-    history = HistoricalRecords()
+    # History is read per membership (by id, by date): no index on its other columns.
+    history = HistoricalRecords(no_db_index=["club", "person", "category", "household"])
 
     class Meta:
         verbose_name = _("membership")

@@ -25,9 +25,8 @@ class Person(models.Model):
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices, blank=True)
     national_id_encrypted = models.TextField(blank=True, editable=False)
-    national_id_hash = models.CharField(
-        max_length=64, null=True, blank=True, unique=True, editable=False
-    )
+    # unique through Meta.constraints: one index, no pattern-ops twin
+    national_id_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
     email = models.EmailField(_("e-mail"), blank=True)
     mobile = PhoneNumberField(_("mobile"), blank=True, region="NO")
     address_line = models.CharField(_("address"), max_length=200, blank=True)
@@ -44,12 +43,16 @@ class Person(models.Model):
         blank=True,
         help_text=_("Set when the person opted out of newsletters (R-COM-5)."),
     )
-    first_name_key = models.CharField(max_length=150, editable=False, db_index=True)
+    first_name_key = models.CharField(max_length=150, editable=False)
     last_name_key = models.CharField(max_length=150, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["national_id_encrypted", "updated_at"])
+    # History is read per person (by id, by date); its other columns need no index, and
+    # every index is paid for by each import row (R-MIG-10).
+    history = HistoricalRecords(
+        excluded_fields=["national_id_encrypted", "updated_at"], no_db_index=["public_id"]
+    )
 
     class Meta:
         verbose_name = _("person")
@@ -61,6 +64,9 @@ class Person(models.Model):
             # the matcher loads the registry persons born on a chunk's birth dates
             models.Index(fields=["birth_date"], name="person_birth_date"),
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["national_id_hash"], name="person_national_id_once")
+        ]
 
     def __str__(self) -> str:
         return self.full_name
@@ -71,12 +77,17 @@ class Person(models.Model):
 
     def normalise(self) -> "Person":
         """Clean the names and compute the matching keys; bulk writers call this too."""
-        self.first_name = identity.clean_name(self.first_name)
-        self.last_name = identity.clean_name(self.last_name)
-        # Keys are cut to their column (casefold can lengthen a name: ß → ss).
-        self.first_name_key = identity.name_key(self.first_name)[:150]
-        self.last_name_key = identity.name_key(self.last_name)[:150]
+        self.first_name, self.last_name, self.first_name_key, self.last_name_key = self.clean_names(
+            self.first_name, self.last_name
+        )
         return self
+
+    @staticmethod
+    def clean_names(first: str, last: str) -> tuple[str, str, str, str]:
+        """(first name, last name, first name key, last name key) as stored."""
+        first, last = identity.clean_name(first), identity.clean_name(last)
+        # Keys are cut to their column (casefold can lengthen a name: ß → ss).
+        return first, last, identity.name_key(first)[:150], identity.name_key(last)[:150]
 
     @property
     def full_name(self) -> str:

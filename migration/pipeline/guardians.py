@@ -10,6 +10,8 @@ from members.models import Person
 from migration.models import ImportCreated
 from migration.pipeline import bulk
 from migration.pipeline.match import MERGED
+from migration.pipeline.persons import NewPerson, write_new_persons
+from migration.pipeline.tables import TableWriter
 
 
 class GuardianLinks:
@@ -43,20 +45,19 @@ class GuardianLinks:
                 None,
             )
             if guardian is None:
-                guardian = Person(
+                guardian = NewPerson(
                     first_name=first,
                     last_name=last,
                     email=w.v["guardian_email"],
                     mobile=w.v["guardian_mobile"],
-                ).normalise()
+                )
                 new_guardians.append(guardian)
                 for c in contacts:
                     self.guardians[(fk, lk, c)] = guardian
             links.append((w.person, guardian))
-        bulk.insert_with_history(
-            Person, new_guardians, default_user=self.user, default_change_reason="import: guardian"
+        self.created(
+            "person", write_new_persons(new_guardians, user=self.user, reason="import: guardian")
         )
-        self.created("person", new_guardians)
         Through = Person.guardians.through
         pairs = {(_pk(child), _pk(g)) for child, g in links if _pk(child) != _pk(g)}
         existing = set(
@@ -64,13 +65,11 @@ class GuardianLinks:
                 "from_person_id", "to_person_id"
             )
         )
-        fresh = [Through(from_person_id=c, to_person_id=g) for c, g in pairs - existing]
-        bulk.insert(Through, fresh)
+        fresh = sorted(pairs - existing)
+        TableWriter(Through).insert([{"from_person_id": c, "to_person_id": g} for c, g in fresh])
         if fresh:
             ImportCreated.objects.create(
-                batch_id=self.batch.pk,
-                kind="guardian_link",
-                ids=[[t.from_person_id, t.to_person_id] for t in fresh],
+                batch_id=self.batch.pk, kind="guardian_link", ids=[list(pair) for pair in fresh]
             )
 
 
@@ -114,7 +113,7 @@ def persons_by_contact(emails: set, mobiles: set, *, birthless: bool = False) ->
 
 
 def _pk(ref) -> int:
-    return ref.pk if isinstance(ref, Person) else ref
+    return ref.pk if isinstance(ref, NewPerson) else ref
 
 
 def split_name(full: str) -> tuple[str, str]:

@@ -28,7 +28,7 @@ from members.models import (
     Person,
 )
 from migration.models import ImportBatch, ImportCreated, ImportRow
-from migration.pipeline import bulk, match
+from migration.pipeline import bulk, match, tables
 from migration.pipeline import columns as cols
 from migration.pipeline.guardians import GuardianLinks, contact_text, persons_by_contact
 from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED, REVIEW, Candidate, Decision
@@ -37,16 +37,18 @@ from migration.pipeline.normalise import (
     normalise_group,
     normalise_member,
 )
+from migration.pipeline.persons import NewPerson, new_person, write_new_persons
 from migration.pipeline.reader import Extract
 from migration.pipeline.waitlist import WaitlistImport
 
 CHUNK = 2000
+MEMBERSHIP_UPDATES = ("category_id", "member_number", "payment_method", "next_billing_date")
 CONTACT_FIELDS = ("email", "mobile", "address_line", "postal_code", "city")
 Progress = Callable[[int, int], None]
 
 
 def pk_of(ref) -> int | None:
-    return ref.pk if isinstance(ref, Person) else ref
+    return ref.pk if isinstance(ref, NewPerson) else ref
 
 
 @dataclass
@@ -57,7 +59,7 @@ class RowWork:
     raw: dict
     checked: Checked
     decision: Decision | None = None
-    person: Person | int | None = None  # new Person (unsaved until written) or a pk
+    person: NewPerson | int | None = None  # a new person (pk set once written) or a pk
     candidates: list = field(default_factory=list)  # pks or Persons (rows of this file)
 
     @property
@@ -91,9 +93,9 @@ class Importer(GuardianLinks, WaitlistImport):
         self.progress = progress or (lambda done, total: None)
         self.totals: dict[str, Counter] = {k: Counter() for k in cols.SHEETS}
         self.file_index = match.RegistryIndex([])
-        self.row_person: dict[int, Person | int] = {}
-        self.guardians: dict[tuple, Person | int] = {}
-        self.birthless_found: list[tuple[Person | int, dict]] = []
+        self.row_person: dict[int, NewPerson | int] = {}
+        self.guardians: dict[tuple, NewPerson | int] = {}
+        self.birthless_found: list[tuple[NewPerson | int, dict]] = []
         self.categories = {
             c.name.casefold(): c for c in MembershipCategory.objects.filter(club=club)
         }
@@ -115,10 +117,12 @@ class Importer(GuardianLinks, WaitlistImport):
         return {sheet: dict(counter) for sheet, counter in self.totals.items() if counter}
 
     def created(self, kind: str, objects: list) -> None:
-        """Record what this batch created (for the rollback)."""
+        """Record what this batch created (for the rollback): objects or their ids."""
         if objects:
             ImportCreated.objects.create(
-                batch_id=self.batch.pk, kind=kind, ids=[o.pk for o in objects]
+                batch_id=self.batch.pk,
+                kind=kind,
+                ids=[o if isinstance(o, int) else o.pk for o in objects],
             )
 
     def row(
@@ -232,7 +236,7 @@ class Importer(GuardianLinks, WaitlistImport):
                 if contact:
                     self.guardians.setdefault((fk, lk, contact_text(contact)), pk)
 
-    def guardian_for(self, w: RowWork) -> Person | int | None:
+    def guardian_for(self, w: RowWork) -> NewPerson | int | None:
         """A guardian already known (no birth date) with this row's name and e-mail or
         mobile: the same person, unless the row's own guardian carries the same name."""
         fk, lk, _born = w.key
@@ -240,7 +244,7 @@ class Importer(GuardianLinks, WaitlistImport):
             return None
         for contact in (w.v["email"], w.v["mobile"]):
             found = self.guardians.get((fk, lk, contact)) if contact else None
-            if found is not None and (not isinstance(found, Person) or found.birth_date is None):
+            if found is not None and (not isinstance(found, NewPerson) or found.birth_date is None):
                 return found
         return None
 
@@ -300,7 +304,7 @@ class Importer(GuardianLinks, WaitlistImport):
             w.decision = match.decide(first, last, born, w.id_hash, index)
         if w.decision.outcome == NEW and (known := self.guardian_for(w)) is not None:
             w.decision = Decision(
-                MATCHED if not isinstance(known, Person) else NEW,
+                MATCHED if not isinstance(known, NewPerson) else NEW,
                 _(
                     "Same name and contact as a guardian registered without birth date; "
                     "the birth date is added."
@@ -319,29 +323,16 @@ class Importer(GuardianLinks, WaitlistImport):
         self.file_index.add(Candidate(-w.number, first, last, born, w.id_hash))
         self.row_person[w.number] = w.person
 
-    def birthless_person(self, w: RowWork) -> Person | None:
+    def birthless_person(self, w: RowWork) -> NewPerson | None:
         known = (
             self.birthless_found[-1][0]
             if self.birthless_found and w.decision.rule == "guardian"
             else None
         )
-        return known if isinstance(known, Person) else None
+        return known if isinstance(known, NewPerson) else None
 
-    def new_person(self, v: dict) -> Person:
-        person = Person(
-            first_name=v["first_name"],
-            last_name=v["last_name"],
-            birth_date=v["birth_date"],
-            gender=v["gender"],
-            email=v["email"],
-            mobile=v["mobile"],
-            address_line=v["address"],
-            postal_code=v["postal_code"],
-            city=v["city"],
-        )
-        if v["national_id"]:
-            person.set_national_id(v["national_id"])
-        return person.normalise()
+    def new_person(self, v: dict) -> NewPerson:
+        return new_person(v)
 
     def write_members(self, works: list[RowWork]) -> None:
         self.apply_rows(works)
@@ -374,15 +365,8 @@ class Importer(GuardianLinks, WaitlistImport):
         """Write what the decided rows mean: persons, guardians, memberships, groups.
         Also used for one row when an admin resolves a review item."""
         self.complete_birthless()
-        new_people = [
-            w.person
-            for w in works
-            if w.decision and w.decision.outcome == NEW and w.person.pk is None
-        ]
-        bulk.insert_with_history(
-            Person, new_people, default_user=self.user, default_change_reason="import"
-        )
-        self.created("person", new_people)
+        new_people = [w.person for w in works if w.decision and w.decision.outcome == NEW]
+        self.created("person", write_new_persons(new_people, user=self.user, reason="import"))
         linked = [w for w in works if w.person is not None]
         self.update_matched_people([w for w in linked if w.decision.outcome == MATCHED])
         self.link_guardians(linked)
@@ -392,14 +376,18 @@ class Importer(GuardianLinks, WaitlistImport):
     def complete_birthless(self) -> None:
         """Guardians found again as members get the member row's birth date and details."""
         for known, v in self.birthless_found:
-            person = known if isinstance(known, Person) else Person.objects.get(pk=known)
+            if isinstance(known, NewPerson) and known.pk is None:  # written with the chunk
+                known.birth_date = known.birth_date or v["birth_date"]
+                known.gender = known.gender or v["gender"]
+                known.national_id = known.national_id or v["national_id"]
+                continue
+            person = Person.objects.get(pk=pk_of(known))
             person.birth_date = person.birth_date or v["birth_date"]
             person.gender = person.gender or v["gender"]
             if v["national_id"] and not person.national_id_hash:
                 person.set_national_id(v["national_id"])
-            if person.pk:
-                person._history_user = self.user
-                person.save()
+            person._history_user = self.user
+            person.save()
         self.birthless_found.clear()
 
     def update_matched_people(self, works: list[RowWork]) -> None:
@@ -446,67 +434,73 @@ class Importer(GuardianLinks, WaitlistImport):
             default_change_reason="import",
         )
 
-    def write_memberships(self, works: list[RowWork]) -> dict[int, Membership]:
+    def write_memberships(self, works: list[RowWork]) -> dict[int, int]:
+        """This club's membership of every linked person, created or updated as the
+        rows say (a later row of the same person fills in or changes values); returns
+        person pk → membership pk."""
         pks = {pk_of(w.person) for w in works}
         existing = {
-            m.person_id: m for m in Membership.objects.filter(club=self.club, person__in=pks)
+            person: (pk, dict(zip(MEMBERSHIP_UPDATES, values, strict=True)))
+            for pk, person, *values in Membership.objects.filter(
+                club=self.club, person__in=pks
+            ).values_list("pk", "person_id", *MEMBERSHIP_UPDATES)
         }
-        new: dict[int, Membership] = {}
-        changed: dict[int, Membership] = {}
+        new: dict[int, dict] = {}
+        changed: set[int] = set()
         for w in works:
             pk, v = pk_of(w.person), w.v
             category = self.category_named(v["category"])
-            m = existing.get(pk) or new.get(pk)
-            if m is None:
-                status = (
-                    Membership.Status.ACTIVE
-                    if w.decision.outcome == MATCHED
-                    else Membership.Status.PENDING
-                )
-                m = new[pk] = Membership(
-                    club=self.club,
-                    person_id=pk,
-                    category=category,
-                    status=status,
-                    source=Membership.Source.MIGRATED,
-                    member_number=v["member_no"],
-                    payment_method=v["payment_method"] or "invoice",
-                    next_billing_date=v["next_billing_date"],
-                    started_on=v["joined"] or self.today,
-                )
-                continue
             updates = {
-                "category": category,
+                "category_id": category.pk if category else None,
                 "member_number": v["member_no"],
                 "payment_method": v["payment_method"],
                 "next_billing_date": v["next_billing_date"],
             }
+            if pk not in existing and pk not in new:
+                new[pk] = {
+                    "club_id": self.club.pk,
+                    "person_id": pk,
+                    **updates,
+                    "status": Membership.Status.ACTIVE
+                    if w.decision.outcome == MATCHED
+                    else Membership.Status.PENDING,
+                    "source": Membership.Source.MIGRATED,
+                    "payment_method": v["payment_method"] or "invoice",
+                    "started_on": v["joined"] or self.today,
+                }
+                continue
+            membership_pk, current = existing.get(pk) or (None, new[pk])
             for name, value in updates.items():
-                if value and getattr(m, name) != value:
-                    setattr(m, name, value)
-                    if m.pk:
-                        changed[m.pk] = m
-        bulk.insert_with_history(
-            Membership, list(new.values()), default_user=self.user, default_change_reason="import"
-        )
-        self.created("membership", list(new.values()))
+                if value and current[name] != value:
+                    current[name] = value
+                    if membership_pk:
+                        changed.add(membership_pk)
+        ids = tables.TableWriter(Membership).insert(list(new.values()))
+        tables.write_history(Membership, ids, "+", user=self.user, reason="import")
+        self.created("membership", ids)
         if changed:
-            bulk.update_with_history(
-                list(changed.values()),
+            tables.update_rows(
                 Membership,
-                ["category", "member_number", "payment_method", "next_billing_date"],
-                default_user=self.user,
-                default_change_reason="import: updated",
-                manager=Membership.objects,
+                MEMBERSHIP_UPDATES,
+                [
+                    (m, *(values[f] for f in MEMBERSHIP_UPDATES))
+                    for m, values in existing.values()
+                    if m in changed
+                ],
             )
-        return {**existing, **new}
+            tables.write_history(
+                Membership, sorted(changed), "~", user=self.user, reason="import: updated"
+            )
+        return {person: m for person, (m, _v) in existing.items()} | dict(
+            zip(new, ids, strict=True)
+        )
 
-    def write_group_links(self, works: list[RowWork], memberships: dict[int, Membership]) -> None:
-        wanted = set()
-        for w in works:
-            m = memberships[pk_of(w.person)]
-            for name in w.v["groups"]:
-                wanted.add((self.group_named(name).pk, m.pk))
+    def write_group_links(self, works: list[RowWork], memberships: dict[int, int]) -> None:
+        wanted = {
+            (self.group_named(name).pk, memberships[pk_of(w.person)])
+            for w in works
+            for name in w.v["groups"]
+        }
         if not wanted:
             return
         existing = set(
@@ -514,13 +508,11 @@ class Importer(GuardianLinks, WaitlistImport):
                 "group_id", "membership_id"
             )
         )
-        today = self.today
-        fresh = [
-            GroupMember(club=self.club, group_id=g, membership_id=m, joined_on=today)
-            for g, m in wanted - existing
+        rows = [
+            {"club_id": self.club.pk, "group_id": g, "membership_id": m, "joined_on": self.today}
+            for g, m in sorted(wanted - existing)
         ]
-        bulk.insert(GroupMember, fresh)
-        self.created("group_member", fresh)
+        self.created("group_member", tables.TableWriter(GroupMember).insert(rows))
 
 
 def _contact_rows(pks: set[int]) -> list[tuple]:

@@ -1,0 +1,78 @@
+"""Persons the import creates, kept as plain records until their chunk is written.
+
+A ``NewPerson`` holds what ``Person(...)`` would; ``write_new_persons`` stores many at
+once with their history (``tables``), giving each its id. Names are cleaned and keyed by
+``Person.clean_names`` as for any other save.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from members import identity
+from members.models import Person
+from migration.pipeline.tables import TableWriter, write_history
+
+
+@dataclass(slots=True, eq=False)
+class NewPerson:
+    first_name: str
+    last_name: str
+    birth_date: date | None = None
+    gender: str = ""
+    email: str = ""
+    mobile: str = ""  # E.164 text, as the normaliser writes it
+    address_line: str = ""
+    postal_code: str = ""
+    city: str = ""
+    national_id: str = ""  # validated, clear; encrypted when written
+    pk: int | None = None
+
+
+def new_person(v: dict) -> NewPerson:
+    """The person a member row describes (normalised values)."""
+    return NewPerson(
+        first_name=v["first_name"],
+        last_name=v["last_name"],
+        birth_date=v["birth_date"],
+        gender=v["gender"],
+        email=v["email"],
+        mobile=v["mobile"],
+        address_line=v["address"],
+        postal_code=v["postal_code"],
+        city=v["city"],
+        national_id=v["national_id"],
+    )
+
+
+def write_new_persons(people: list[NewPerson], *, user=None, reason: str) -> list[int]:
+    """Store the unwritten ``people`` (each once) with their "+" history; sets ``pk``."""
+    people = [p for p in people if p.pk is None]
+    if not people:
+        return []
+    rows = []
+    for p in people:
+        first, last, first_key, last_key = Person.clean_names(p.first_name, p.last_name)
+        row = {
+            "public_id": uuid.uuid4(),
+            "first_name": first,
+            "last_name": last,
+            "first_name_key": first_key,
+            "last_name_key": last_key,
+            "birth_date": p.birth_date,
+            "gender": p.gender,
+            "email": p.email,
+            "mobile": str(p.mobile or ""),
+            "address_line": p.address_line,
+            "postal_code": p.postal_code,
+            "city": p.city,
+        }
+        if p.national_id:
+            row["national_id_encrypted"] = identity.encrypt(p.national_id)
+            row["national_id_hash"] = identity.national_id_hash(p.national_id)
+        rows.append(row)
+    ids = TableWriter(Person).insert(rows)
+    for p, pk in zip(people, ids, strict=True):
+        p.pk = pk
+    write_history(Person, ids, "+", user=user, reason=reason)
+    return ids

@@ -1,0 +1,184 @@
+"""Set-based writes of the import: rows as plain tuples, history written by the database.
+
+An extract of 100,000 rows creates hundreds of thousands of rows (persons, memberships,
+group and guardian links, each with its history). Model instances and
+``bulk_create_with_history`` cost far more per row than the database does, so the
+importer writes here:
+
+* ``TableWriter(model).insert(rows)`` takes one dict per row (attnames, values already
+  what the database stores), reserves the ids, and fills every other column with the
+  field's default, computed once. PostgreSQL gets the rows through ``COPY``; other
+  databases (SQLite for ``make run``) through ``executemany``;
+* ``write_history(model, ids, …)`` writes the simple-history rows of those objects with
+  one ``INSERT … SELECT`` from the table itself, so a history row holds exactly what was
+  stored, and no Python runs per row.
+"""
+
+import itertools
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
+
+from migration.pipeline.bulk import copy_rows, fast
+
+# SQLite takes at most 999 parameters in old versions; stay well below.
+_IN_BATCH = 500
+
+
+class TableWriter:
+    """Inserts rows into one model's table without model instances."""
+
+    def __init__(self, model):
+        self.model = model
+        meta = model._meta
+        self.table = meta.db_table
+        self.pk_column = meta.pk.column
+        self.fields = [f for f in meta.concrete_fields if not f.primary_key]
+        now = timezone.now()
+        self.defaults = {}
+        for f in self.fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                self.defaults[f.attname] = f.get_db_prep_save(now, connection)
+            elif f.has_default() or f.null or f.empty_strings_allowed:
+                # a callable default (a fresh uuid4) is computed per row in insert()
+                self.defaults[f.attname] = (
+                    None if f.has_default() and callable(f.default) else _default(f)
+                )
+        self.per_row = {f.attname for f in self.fields if f.has_default() and callable(f.default)}
+
+    def insert(self, rows: list[dict]) -> list[int]:
+        """Insert ``rows`` (dicts by attname); returns their new ids, in order. On
+        PostgreSQL the values go as they are (psycopg adapts text, numbers, dates, uuids);
+        elsewhere each passes its field's ``get_db_prep_save``."""
+        if not rows:
+            return []
+        ids = reserve_ids(self.model, len(rows))
+        columns = [self.pk_column, *(f.column for f in self.fields)]
+        prep = (lambda f, v: v) if fast() else (lambda f, v: f.get_db_prep_save(v, connection))
+        out = []
+        for pk, row in zip(ids, rows, strict=True):
+            line = [pk]
+            for f in self.fields:
+                name = f.attname
+                if name in row:
+                    line.append(prep(f, row[name]))
+                elif name in self.per_row:
+                    line.append(f.get_db_prep_save(f.default(), connection))
+                else:
+                    line.append(self.defaults[name])
+            out.append(line)
+        insert_rows(self.table, columns, out)
+        return ids
+
+
+def _default(field):
+    value = field.get_default()
+    return field.get_db_prep_save(value, connection) if value is not None else None
+
+
+_HIGH_WATER: dict[str, int] = {}
+
+
+def reserve_ids(model, count: int) -> list[int]:
+    """``count`` new ids for ``model``'s table, ascending. PostgreSQL takes them from the
+    table's sequence; elsewhere (SQLite, one writer at a time) they follow the highest id
+    in the table or handed out in this transaction."""
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [connection.ops.quote_name(table), column, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        quote = connection.ops.quote_name
+        cursor.execute(f"SELECT COALESCE(MAX({quote(column)}), 0) FROM {quote(table)}")  # noqa: S608
+        start = max(cursor.fetchone()[0], _HIGH_WATER.get(table, 0)) + 1
+    _HIGH_WATER[table] = start + count - 1
+    return list(range(start, start + count))
+
+
+def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Insert rows whose values are ready for the database."""
+    if fast():
+        copy_rows(table, columns, rows)
+        return
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [list(r) for r in rows])
+
+
+def write_history(model, ids: Sequence[int], history_type: str, *, user=None, reason="") -> None:
+    """The history rows ``bulk_create_with_history`` / ``bulk_update_with_history``
+    would write for the objects ``ids`` ("+" created, "~" changed), copied from the
+    table by the database."""
+    if not ids or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    history_model = get_history_manager_for_model(model).model
+    hmeta = history_model._meta
+    tracked = [hmeta.get_field(f.name).column for f in history_model.tracked_fields]
+    source = {model._meta.get_field(f.name).column for f in history_model.tracked_fields}
+    assert set(tracked) == source, "history columns follow the model's"  # noqa: S101
+    quote = connection.ops.quote_name
+    extra = [
+        hmeta.get_field(n).column
+        for n in ("history_date", "history_change_reason", "history_type", "history_user")
+    ]
+    columns = ", ".join(quote(c) for c in [*tracked, *extra])
+    selected = ", ".join(quote(c) for c in tracked)
+    head = (
+        f"INSERT INTO {quote(hmeta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {selected}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote(model._meta.pk.column)} "
+    )
+    params = [timezone.now(), reason or None, history_type, user.pk if user else None]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(head + "= ANY(%s)", [*params, list(ids)])
+            return
+        for part in _batched(ids, _IN_BATCH):
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(head + f"IN ({marks})", [*params, *part])
+
+
+def update_rows(model, fields: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """``UPDATE`` the listed fields of many rows: ``rows`` are ``(pk, value, …)`` with
+    values ready for the database."""
+    if not rows:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    targets = [meta.get_field(name) for name in fields]
+    table = quote(meta.db_table)
+    pk = quote(meta.pk.column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            selects = ", ".join(
+                f"unnest(%s::{f.cast_db_type(connection)}[]) AS {quote(f.column)}"
+                for f in [meta.pk, *targets]
+            )
+            sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in targets)
+            columns = [list(c) for c in zip(*rows, strict=True)]
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (SELECT {selects}) AS v "  # noqa: S608
+                f"WHERE {table}.{pk} = v.{pk}",
+                columns,
+            )
+            return
+        sets = ", ".join(f"{quote(f.column)} = %s" for f in targets)
+        cursor.executemany(
+            f"UPDATE {table} SET {sets} WHERE {pk} = %s",  # noqa: S608
+            [[*row[1:], row[0]] for row in rows],
+        )
+
+
+def _batched(values: Sequence, size: int):
+    it = iter(values)
+    while part := list(itertools.islice(it, size)):
+        yield part
