@@ -28,9 +28,8 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Now
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.safestring import mark_safe
@@ -41,6 +40,7 @@ from comms import sms
 from comms.errors import PermanentFailure, SendFailure, TemporaryFailure
 from comms.models import Channel, Kind, OutboundMessage, SendBatch
 from comms.rendering import (
+    UnsubscribeLinks,
     person_id_from_token,
     render_email,
     unsubscribe_url,
@@ -167,6 +167,8 @@ def validate_sms_text(text: str) -> segments.Segments:
 def normalise_number(number) -> str:
     """E.164 (``+4791234567``) from ``912 34 567``, ``0047…`` or a PhoneNumber."""
     raw = str(number or "").strip()
+    if NORWEGIAN_MOBILE_E164.fullmatch(raw):  # the stored form: no parsing needed
+        return raw
     try:
         parsed = phonenumbers.parse(raw, "NO")
     except phonenumbers.NumberParseException:
@@ -247,6 +249,7 @@ def merge(text: str, fields: Mapping[str, str]) -> str:
     return MERGE_FIELD.sub(lambda m: str(fields.get(m.group(1), m.group(0))), text)
 
 
+NORWEGIAN_MOBILE_E164 = re.compile(r"\+47[49]\d{7}")
 MERGE_FIELD = re.compile(r"\{(\w+)\}")
 
 
@@ -268,13 +271,13 @@ def queue_bulk_email(
     existing = _batch_with_key(key)
     if existing is not None:
         return existing
-    layout = BulkEmailLayout(club, kind)
+    layout = BulkEmailLayout(club, kind, body_text)
     rows = []
     chosen, skipped = _recipients(club, recipients, kind)
     for r, fields in chosen:
         to = (r.to or "").strip()
         if to:
-            text, html = layout.render(merge(body_text, fields), r.person_id)
+            text, html = layout.render(fields, r.person_id)
             rows.append(
                 _bulk_row(club, key, Channel.EMAIL, kind, r, to, subject, fields, text, html)
             )
@@ -351,19 +354,20 @@ def _recipients(club, recipients, kind) -> tuple[list[tuple[Recipient, dict]], i
     return chosen, len(seen) - len(chosen)
 
 
-def _bulk_row(club, key, channel, kind, r, to, subject, fields, text, html) -> OutboundMessage:
-    return OutboundMessage(
-        club_id=club.pk,
-        person_id=r.person_id,
-        about_person_id=r.about_person_id,
-        channel=channel,
-        kind=kind,
-        to_address=to,
-        subject=merge(subject, fields)[:200],
-        body_text=text,
-        body_html=html,
-        idempotency_key=f"{key}:{r.key}",
-    )
+def _bulk_row(club, key, channel, kind, r, to, subject, fields, text, html) -> dict:
+    """One message's column values (``attname`` → value); the batch is filled in later."""
+    return {
+        "club_id": club.pk,
+        "person_id": r.person_id,
+        "about_person_id": r.about_person_id,
+        "channel": channel,
+        "kind": kind,
+        "to_address": to,
+        "subject": merge(subject, fields)[:200],
+        "body_text": text,
+        "body_html": html,
+        "idempotency_key": f"{key}:{r.key}",
+    }
 
 
 def _write_batch(club, key, channel, kind, label, created_by, rows, skipped) -> SendBatch:
@@ -384,10 +388,7 @@ def _write_batch(club, key, channel, kind, label, created_by, rows, skipped) -> 
                 status=SendBatch.Status.QUEUED if rows else SendBatch.Status.FINISHED,
                 finished_at=None if rows else now,
             )
-            for row in rows:
-                row.batch = batch
-                row.created_at = row.next_attempt_at = now
-            OutboundMessage.objects.bulk_create(rows, batch_size=2000)
+            _insert_rows(rows, batch_id=batch.pk, created_at=now, next_attempt_at=now)
     except IntegrityError:
         existing = _batch_with_key(key)
         if existing is None:
@@ -397,6 +398,26 @@ def _write_batch(club, key, channel, kind, label, created_by, rows, skipped) -> 
         pk = batch.pk
         transaction.on_commit(lambda: _dispatch_later(pk))
     return batch
+
+
+def _insert_rows(rows: list[dict], **common) -> None:
+    """Many messages in the current transaction: PostgreSQL COPY (10,000 rows with their
+    HTML in about a second), bulk_create elsewhere. The ids are not needed here."""
+    fields = [f for f in OutboundMessage._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields} | common
+    if connection.vendor != "postgresql":
+        OutboundMessage.objects.bulk_create(
+            [OutboundMessage(**(defaults | row)) for row in rows], batch_size=2000
+        )
+        return
+    names = [f.attname for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(OutboundMessage._meta.db_table)
+    statement = f"COPY {table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            values = defaults | row
+            copy.write_row([values[name] for name in names])
 
 
 def _dispatch_later(batch_id: int) -> None:
@@ -421,15 +442,18 @@ def dispatch_batch(batch_id: int) -> int:
 
 
 class BulkEmailLayout:
-    """The club's e-mail layout rendered once, with markers where each recipient's body
-    and unsubscribe link go: 10,000 messages cost 10,000 string replacements, not 20,000
-    template renderings."""
+    """The club's e-mail layout and the text's HTML rendered once, with markers where each
+    recipient's body and unsubscribe link go and merge fields still in place: 10,000
+    messages cost string replacements, not 20,000 template renderings."""
 
     BODY = "\x00body\x00"
     UNSUBSCRIBE = "\x00unsubscribe\x00"
 
-    def __init__(self, club, kind: str):
+    def __init__(self, club, kind: str, body_text: str):
         self.kind = kind
+        self.body_text = body_text
+        # Links and paragraphs of the typed text; merge fields are filled in per recipient.
+        self.body_html = linebreaks(urlize(body_text, autoescape=True), autoescape=False)
         _subject, self.text, self.html = render_email(
             "comms/email/message",
             {
@@ -440,16 +464,25 @@ class BulkEmailLayout:
             },
             unsubscribe=self.UNSUBSCRIBE if kind == Kind.NEWSLETTER else None,
         )
+        self.links = UnsubscribeLinks() if kind == Kind.NEWSLETTER else None
 
-    def render(self, body_text: str, person_id: int) -> tuple[str, str]:
-        body_html = linebreaks(urlize(body_text, autoescape=True), autoescape=False)
-        text = self.text.replace(self.BODY, body_text)
-        html = self.html.replace(self.BODY, body_html)
-        if self.kind == Kind.NEWSLETTER:
-            url = unsubscribe_url_for_id(person_id)
+    def render(self, fields: Mapping[str, str], person_id: int) -> tuple[str, str]:
+        text = self.text.replace(self.BODY, merge(self.body_text, fields))
+        html_fields = {k: _html_value(v) for k, v in fields.items()}
+        html = self.html.replace(self.BODY, merge(self.body_html, html_fields))
+        if self.links is not None:
+            url = self.links.url(person_id)
             text = text.replace(self.UNSUBSCRIBE, url)
             html = html.replace(self.UNSUBSCRIBE, escape(url))
         return text, html
+
+
+def _html_value(value) -> str:
+    """A merge field's value in HTML: escaped, and a link when it is an address."""
+    value = escape(str(value))
+    if value.startswith(("https://", "http://")):
+        return f'<a href="{value}">{value}</a>'
+    return value
 
 
 # --- Sending (the worker side) ---------------------------------------------------------
@@ -525,19 +558,28 @@ def _mark_failed(message: OutboundMessage, reason: str, now) -> None:
 
 def _count_in_batch(message: OutboundMessage, *, done: int = 0, failed: int = 0) -> None:
     """Move the batch's counters in the message's own transaction; the last message
-    finishes the batch."""
+    finishes the batch. (Plain SQL: this runs once per message of every bulk send.)"""
     if not message.batch_id:
         return
-    finishing = Q(total__lte=F("done") + F("failed") + (done + failed))
-    SendBatch.objects.filter(pk=message.batch_id).update(
-        done=F("done") + done,
-        failed=F("failed") + failed,
-        status=Case(
-            When(finishing, then=Value(SendBatch.Status.FINISHED)),
-            default=Value(SendBatch.Status.SENDING),
-        ),
-        finished_at=Case(When(finishing, then=Now()), default=F("finished_at")),
-    )
+    table = connection.ops.quote_name(SendBatch._meta.db_table)
+    step = done + failed
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET done = done + %s, failed = failed + %s,"  # noqa: S608
+            " status = CASE WHEN total <= done + failed + %s THEN %s ELSE %s END,"
+            " finished_at = CASE WHEN total <= done + failed + %s AND finished_at IS NULL"
+            " THEN %s ELSE finished_at END WHERE id = %s",
+            [
+                done,
+                failed,
+                step,
+                SendBatch.Status.FINISHED.value,
+                SendBatch.Status.SENDING.value,
+                step,
+                timezone.now(),
+                message.batch_id,
+            ],
+        )
 
 
 def deliver(message: OutboundMessage) -> str:
