@@ -9,11 +9,12 @@
    (status active, first category — ``members.filters.MemberFilter`` over what a club
    admin may see) gives the recipients, the first 10,000 of them by name; then
    ``comms.services.queue_bulk_email`` writes the batch and its 10,000 rows in one
-   transaction (set-based: one INSERT per 2,000 rows) and, after commit, queues one task
-   that will queue the sends. Goal: ≤ 5 s.
-3. Drain: the messages go through Django's file e-mail backend (in a temporary folder) in N processes (default: the machine's CPUs), each calling
-   ``comms.services.send_message`` as the Celery task does — row lock, MIME message, file,
-   status and batch counter, one commit per message. With ``--celery`` a real Celery
+   transaction (set-based: one COPY) and, after commit, queues one task that will queue
+   the sends. Goal: ≤ 5 s.
+3. Drain: the messages go through Django's file e-mail backend (in a temporary folder)
+   in N processes (default: the machine's CPUs), each calling
+   ``comms.services.send_message`` as the Celery task does (row lock, MIME message, file,
+   status and batch counter, one commit per message). With ``--celery`` a real Celery
    worker (prefork, N processes, on a queue of its own) drains them from Redis instead.
 4. Prints the enqueue time, messages/s of the drain, and checks that every message was
    written once and the batch says 10,000 sent. docs/benchmarks.md records the figures.
