@@ -231,7 +231,8 @@ class Importer(GuardianLinks, WaitlistImport):
         mobiles = {w.v["mobile"] for w in works if w.v["mobile"]}
         if not (emails or mobiles):
             return
-        for pk, fk, lk, email, mobile in persons_by_contact(emails, mobiles, birthless=True):
+        names = {w.key[:2] for w in works}
+        for pk, fk, lk, email, mobile in persons_by_contact(names, emails, mobiles, birthless=True):
             for contact in (email, mobile):
                 if contact:
                     self.guardians.setdefault((fk, lk, contact_text(contact)), pk)
@@ -400,11 +401,12 @@ class Importer(GuardianLinks, WaitlistImport):
         if not pks:
             return
         current = {pk: (values, bool(id_hash)) for pk, *values, id_hash in _contact_rows(pks)}
-        own = set(
-            Membership.objects.filter(club=self.club, person__in=pks).values_list(
-                "person_id", flat=True
+        own = {
+            pk
+            for (pk,) in tables.select_in(
+                Membership, ["person_id"], "person_id", pks, club_id=self.club.pk
             )
-        )
+        }
         updates: dict[int, dict] = {}
         for w in works:
             values, has_id = current[w.person]
@@ -441,9 +443,13 @@ class Importer(GuardianLinks, WaitlistImport):
         pks = {pk_of(w.person) for w in works}
         existing = {
             person: (pk, dict(zip(MEMBERSHIP_UPDATES, values, strict=True)))
-            for pk, person, *values in Membership.objects.filter(
-                club=self.club, person__in=pks
-            ).values_list("pk", "person_id", *MEMBERSHIP_UPDATES)
+            for pk, person, *values in tables.select_in(
+                Membership,
+                ["pk", "person_id", *MEMBERSHIP_UPDATES],
+                "person_id",
+                pks,
+                club_id=self.club.pk,
+            )
         }
         new: dict[int, dict] = {}
         changed: set[int] = set()
@@ -504,8 +510,11 @@ class Importer(GuardianLinks, WaitlistImport):
         if not wanted:
             return
         existing = set(
-            GroupMember.objects.filter(membership__in={m for _g, m in wanted}).values_list(
-                "group_id", "membership_id"
+            tables.select_in(
+                GroupMember,
+                ["group_id", "membership_id"],
+                "membership_id",
+                {m for _g, m in wanted},
             )
         )
         rows = [

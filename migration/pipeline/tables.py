@@ -182,3 +182,30 @@ def _batched(values: Sequence, size: int):
     it = iter(values)
     while part := list(itertools.islice(it, size)):
         yield part
+
+
+def select_in(model, fields: Sequence[str], column: str, values, **equal) -> list[tuple]:
+    """``model.objects.filter(<column>__in=values, **equal).values_list(*fields)``, on
+    PostgreSQL with the values as one array parameter: thousands of ids per chunk would
+    otherwise make thousands of parameters for Django to render and PostgreSQL to parse.
+    ``fields``, ``column`` and ``equal`` are attnames (``person_id``)."""
+    values = list(values)
+    if not values:
+        return []
+    if connection.vendor != "postgresql":
+        query = {f"{column}__in": values, **equal}
+        return list(model._base_manager.filter(**query).values_list(*fields))
+    meta = model._meta
+    quote = connection.ops.quote_name
+
+    def col(name: str) -> str:
+        return quote(meta.pk.column if name in ("pk", "id") else meta.get_field(name).column)
+
+    where = [f"{col(column)} = ANY(%s)", *(f"{col(name)} = %s" for name in equal)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(col(f) for f in fields)} FROM {quote(meta.db_table)} "  # noqa: S608
+            f"WHERE {' AND '.join(where)}",
+            [values, *equal.values()],
+        )
+        return cursor.fetchall()
