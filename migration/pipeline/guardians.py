@@ -8,7 +8,7 @@ from django.db.models import Q
 from members import identity
 from members.models import Person
 from migration.models import ImportCreated
-from migration.pipeline import bulk
+from migration.pipeline import tables
 from migration.pipeline.match import MERGED
 from migration.pipeline.persons import NewPerson, write_new_persons
 from migration.pipeline.tables import TableWriter, select_in
@@ -92,20 +92,19 @@ def persons_by_contact(
     key, last name key, e-mail, mobile)``.
 
     The names lead (the ``person_match_key`` index); on PostgreSQL as arrays, and the
-    numbers are sent as they are (E.164, what the mobile field would make of them)
-    instead of through the field, which parses every number twice."""
+    numbers go both ways as the stored E.164 text, not through the phone number field,
+    which parses every number (twice)."""
     emails = {e for e in emails if e is not None}
     mobiles = {m for m in mobiles if m is not None}
     if not names or not (emails or mobiles):
         return []
-    if not bulk.fast():
+    if not tables.fast():
         rows = Person.objects.filter(birth_date__isnull=True) if birthless else Person.objects
         named = Q()
         for first, last in names:
             named |= Q(first_name_key=first, last_name_key=last)
         rows = rows.filter(named).filter(Q(email__in=emails) | Q(mobile__in=mobiles))
         return list(rows.values_list("pk", "first_name_key", "last_name_key", "email", "mobile"))
-    mobile_field = Person._meta.get_field("mobile")
     where = (
         "(last_name_key, first_name_key) IN (SELECT * FROM unnest(%s::varchar[], %s::varchar[]))"
         " AND (email = ANY(%s) OR mobile = ANY(%s))"
@@ -119,10 +118,7 @@ def persons_by_contact(
             f"FROM {Person._meta.db_table} WHERE {where}",
             [list(lasts), list(firsts), list(emails), list(mobiles)],
         )
-        return [
-            (pk, fk, lk, email, mobile_field.from_db_value(mobile, None, connection))
-            for pk, fk, lk, email, mobile in cursor.fetchall()
-        ]
+        return cursor.fetchall()  # mobiles as stored: E.164 text, as the rows carry them
 
 
 def _pk(ref) -> int:

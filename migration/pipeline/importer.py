@@ -28,8 +28,8 @@ from members.models import (
     Person,
 )
 from migration.models import ImportBatch, ImportCreated, ImportRow
-from migration.pipeline import bulk, match, tables
 from migration.pipeline import columns as cols
+from migration.pipeline import match, tables
 from migration.pipeline.guardians import GuardianLinks, contact_text, persons_by_contact
 from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED, REVIEW, Candidate, Decision
 from migration.pipeline.normalise import (
@@ -360,7 +360,7 @@ class Importer(GuardianLinks, WaitlistImport):
                     candidates=[pk_of(c) for c in w.candidates],
                 )
             )
-        bulk.insert_values(ImportRow, records, batch_size=2000)
+        tables.TableWriter(ImportRow).insert(records)
 
     def apply_rows(self, works: list[RowWork]) -> None:
         """Write what the decided rows mean: persons, guardians, memberships, groups.
@@ -428,13 +428,25 @@ class Importer(GuardianLinks, WaitlistImport):
                         p.set_national_id(value)
                 else:
                     setattr(p, name, value)
-        bulk.update_with_history(
-            list(people.values()),
+        names = [*CONTACT_FIELDS, "national_id_encrypted", "national_id_hash", "updated_at"]
+        now = timezone.now()
+        for p in people.values():
+            p.updated_at = now
+        tables.update_rows(
             Person,
-            [*CONTACT_FIELDS, "national_id_encrypted", "national_id_hash"],
-            default_user=self.user,
-            default_change_reason="import",
+            names,
+            [
+                (
+                    p.pk,
+                    *(
+                        Person._meta.get_field(n).get_db_prep_save(getattr(p, n), connection)
+                        for n in names
+                    ),
+                )
+                for p in people.values()
+            ],
         )
+        tables.write_history(Person, list(people), "~", user=self.user, reason="import")
 
     def write_memberships(self, works: list[RowWork]) -> dict[int, int]:
         """This club's membership of every linked person, created or updated as the
@@ -528,7 +540,7 @@ def _contact_rows(pks: set[int]) -> list[tuple]:
     """(pk, e-mail, mobile as E.164 text, address, postcode, city, national id hash) of
     these persons, as the normaliser writes them: no phone number is parsed."""
     fields = ("pk", *CONTACT_FIELDS, "national_id_hash")
-    if not bulk.fast():
+    if not tables.fast():
         return [
             (pk, email, contact_text(mobile) if mobile else "", *rest)
             for pk, email, mobile, *rest in Person.objects.filter(pk__in=pks).values_list(*fields)

@@ -26,7 +26,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from members.models import Person
-from migration.pipeline import bulk
+from migration.pipeline import tables
 
 NEW, MATCHED, MERGED, REVIEW, REJECTED = "new", "matched", "merged", "review", "rejected"
 
@@ -139,7 +139,7 @@ class RegistryIndex:
         wanted |= {d for d in (swapped_day_month(b) for b in birth_dates) if d}
         persons: dict[int, Candidate] = {}
         dates = sorted(wanted)
-        if bulk.fast():
+        if tables.fast():
             # One array parameter, one scan: a date's persons come from one query either
             # way, in table order, so the index is the same as with batches.
             batch = max(batch, len(dates), len(id_hashes))
@@ -165,7 +165,7 @@ def _registry_rows(column: str, values: list) -> list[tuple]:
     hash)``; on PostgreSQL as one array parameter rather than thousands of parameters
     that Django prepares one by one (the same rows, in the same table order)."""
     fields = ("pk", "first_name_key", "last_name_key", "birth_date", "national_id_hash")
-    if not bulk.fast():
+    if not tables.fast():
         return list(Person.objects.filter(**{f"{column}__in": values}).values_list(*fields))
     with connection.cursor() as cursor:
         cursor.execute(

@@ -3,6 +3,7 @@ message. Errors reject the row; warnings drop the bad value, keep the row, and s
 on the data-quality page (R-MIG-8)."""
 
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -203,6 +204,18 @@ def _date(checked: Checked, name: str, raw: str, label: str, *, required=False, 
     return value
 
 
+_TODAY: list = [0.0, None]
+
+
+def _today() -> date:
+    """Today's local date, looked up at most once a second (once per row was a
+    measurable share of normalising a large extract)."""
+    now = int(time.time())  # the wall clock: tests that travel in time move it too
+    if now != _TODAY[0] or _TODAY[1] is None:
+        _TODAY[:] = [now, timezone.localdate()]
+    return _TODAY[1]
+
+
 def _birth_date(c: Checked, raw: str) -> date | None:
     """The birth date is part of the identity: a wrong one rejects the row."""
     try:
@@ -215,7 +228,7 @@ def _birth_date(c: Checked, raw: str) -> date | None:
             % {"value": (raw or "").strip()[:40]},
         )
         return None
-    if born and (born > timezone.localdate() or born.year < 1900):
+    if born and (born > _today() or born.year < 1900):
         c.error(
             "birth_date",
             "impossible_date",

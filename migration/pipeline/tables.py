@@ -5,24 +5,40 @@ group and guardian links, each with its history). Model instances and
 ``bulk_create_with_history`` cost far more per row than the database does, so the
 importer writes here:
 
-* ``TableWriter(model).insert(rows)`` takes one dict per row (attnames, values already
-  what the database stores), reserves the ids, and fills every other column with the
-  field's default, computed once. PostgreSQL gets the rows through ``COPY``; other
-  databases (SQLite for ``make run``) through ``executemany``;
+* ``TableWriter(model).insert(rows)`` takes one dict per row (attnames; values as the
+  database stores them, JSON as Python values), reserves the ids, and fills every other
+  column with the field's default, computed once. PostgreSQL gets the rows through
+  ``COPY``; other databases (SQLite for ``make run``) through ``executemany``;
 * ``write_history(model, ids, …)`` writes the simple-history rows of those objects with
   one ``INSERT … SELECT`` from the table itself, so a history row holds exactly what was
-  stored, and no Python runs per row.
+  stored, and no Python runs per row;
+* ``update_rows`` and ``select_in`` update and read many rows by id with one array
+  parameter on PostgreSQL.
 """
 
 import itertools
+import json
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 from simple_history.utils import get_history_manager_for_model
 
-from migration.pipeline.bulk import copy_rows, fast
+
+def fast() -> bool:
+    """PostgreSQL through psycopg 3 (its COPY API)."""
+    return connection.vendor == "postgresql" and connection.Database.__name__ == "psycopg"
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """COPY ``rows`` (values already prepared for the database) into ``table``."""
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
 
 # SQLite takes at most 999 parameters in old versions; stay well below.
 _IN_BATCH = 500
@@ -57,7 +73,7 @@ class TableWriter:
             return []
         ids = reserve_ids(self.model, len(rows))
         columns = [self.pk_column, *(f.column for f in self.fields)]
-        prep = (lambda f, v: v) if fast() else (lambda f, v: f.get_db_prep_save(v, connection))
+        prep = _copy_value if fast() else (lambda f, v: f.get_db_prep_save(v, connection))
         out = []
         for pk, row in zip(ids, rows, strict=True):
             line = [pk]
@@ -72,6 +88,13 @@ class TableWriter:
             out.append(line)
         insert_rows(self.table, columns, out)
         return ids
+
+
+def _copy_value(field, value):
+    """A value for COPY: as it is, but JSON as its text (the column parses it)."""
+    if isinstance(field, models.JSONField) and value is not None:
+        return json.dumps(value, cls=field.encoder)
+    return value
 
 
 def _default(field):
