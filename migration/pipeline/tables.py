@@ -57,58 +57,60 @@ class TableWriter:
         self.defaults = {}
         for f in self.fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                self.defaults[f.attname] = f.get_db_prep_save(now, connection)
+                self.defaults[f.attname] = now
             elif f.has_default() or f.null or f.empty_strings_allowed:
                 # a callable default (a fresh uuid4) is computed per row in insert()
                 self.defaults[f.attname] = (
-                    None if f.has_default() and callable(f.default) else _default(f)
+                    None if f.has_default() and callable(f.default) else f.get_default()
                 )
         self.per_row = {f.attname for f in self.fields if f.has_default() and callable(f.default)}
 
     def insert(self, rows: list[dict]) -> list[int]:
         """Insert ``rows`` (dicts by attname); returns their new ids, in order. On
-        PostgreSQL the values go as they are (psycopg adapts text, numbers, dates, uuids);
-        elsewhere each passes its field's ``get_db_prep_save``."""
+        PostgreSQL the values go as they are (psycopg adapts text, numbers, dates, uuids)
+        and JSON as its text; elsewhere each passes its field's ``get_db_prep_save``."""
         if not rows:
             return []
         ids = reserve_ids(self.model, len(rows))
         columns = [self.pk_column, *(f.column for f in self.fields)]
-        prep = _copy_value if fast() else (lambda f, v: f.get_db_prep_save(v, connection))
+        attnames = [f.attname for f in self.fields]
+        defaults = self.defaults
+        per_row = [f for f in self.fields if f.attname in self.per_row]
+        if fast():  # values as they are, JSON as its text (the column parses it)
+            json_fields = [
+                (i, f.encoder)
+                for i, f in enumerate(self.fields, start=1)
+                if isinstance(f, models.JSONField)
+            ]
+
+            def prep(line: list) -> list:
+                for i, encoder in json_fields:
+                    if line[i] is not None:
+                        line[i] = json.dumps(line[i], cls=encoder)
+                return line
+        else:
+            fields = [None, *self.fields]
+
+            def prep(line: list) -> list:
+                return [
+                    v if f is None else f.get_db_prep_save(v, connection)
+                    for f, v in zip(fields, line, strict=True)
+                ]
+
         out = []
         for pk, row in zip(ids, rows, strict=True):
-            line = [pk]
-            for f in self.fields:
-                name = f.attname
-                if name in row:
-                    line.append(prep(f, row[name]))
-                elif name in self.per_row:
-                    line.append(f.get_db_prep_save(f.default(), connection))
-                else:
-                    line.append(self.defaults[name])
-            out.append(line)
+            for f in per_row:  # a fresh value per row (uuid4)
+                if f.attname not in row:
+                    row[f.attname] = f.default()
+            out.append(prep([pk, *(row[n] if n in row else defaults[n] for n in attnames)]))
         insert_rows(self.table, columns, out)
         return ids
-
-
-def _copy_value(field, value):
-    """A value for COPY: as it is, but JSON as its text (the column parses it)."""
-    if isinstance(field, models.JSONField) and value is not None:
-        return json.dumps(value, cls=field.encoder)
-    return value
-
-
-def _default(field):
-    value = field.get_default()
-    return field.get_db_prep_save(value, connection) if value is not None else None
-
-
-_HIGH_WATER: dict[str, int] = {}
 
 
 def reserve_ids(model, count: int) -> list[int]:
     """``count`` new ids for ``model``'s table, ascending. PostgreSQL takes them from the
     table's sequence; elsewhere (SQLite, one writer at a time) they follow the highest id
-    in the table or handed out in this transaction."""
+    in the table (or the highest it ever had)."""
     table = model._meta.db_table
     column = model._meta.pk.column
     with connection.cursor() as cursor:
@@ -120,9 +122,11 @@ def reserve_ids(model, count: int) -> list[int]:
             return [row[0] for row in cursor.fetchall()]
         quote = connection.ops.quote_name
         cursor.execute(f"SELECT COALESCE(MAX({quote(column)}), 0) FROM {quote(table)}")  # noqa: S608
-        start = max(cursor.fetchone()[0], _HIGH_WATER.get(table, 0)) + 1
-    _HIGH_WATER[table] = start + count - 1
-    return list(range(start, start + count))
+        highest = cursor.fetchone()[0]
+        if connection.vendor == "sqlite":  # AUTOINCREMENT never reuses a deleted row's id
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            highest = max([highest, *(row[0] for row in cursor.fetchall())])
+    return list(range(highest + 1, highest + 1 + count))
 
 
 def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
