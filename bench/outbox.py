@@ -108,12 +108,13 @@ def drain_with_celery(batch_id: int, processes: int, email_dir: str) -> None:
         sys.exit("bench: --celery needs REDIS_URL")
     queue = f"bench-outbox-{uuid.uuid4().hex[:8]}"
     app.conf.task_always_eager = False
-    app.conf.task_routes = {"comms.*": {"queue": queue}}
+    settings.COMMS_QUEUE = queue
     env = {
         **os.environ,
         "COMMS_QUEUE": queue,
-        "EMAIL_URL": f"filemail://{email_dir}",
+        "EMAIL_URL": f"filemail:///{email_dir}",
         "CONN_MAX_AGE": "60",
+        "CELERY_DB_REUSE_MAX": "100",
         "LOG_LEVEL": "WARNING",
     }
     worker = subprocess.Popen(  # noqa: S603
@@ -123,11 +124,12 @@ def drain_with_celery(batch_id: int, processes: int, email_dir: str) -> None:
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        stdout=subprocess.DEVNULL,
     )
     try:
         time.sleep(3)  # let the worker start; its start-up is not the drain
         started = time.perf_counter()
-        tasks.dispatch_batch.delay(batch_id)
+        tasks.dispatch_batch.apply_async((batch_id,), queue=queue)
         while True:
             with scopes_disabled():
                 left = OutboundMessage.objects.filter(batch_id=batch_id, status="queued").count()

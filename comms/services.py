@@ -219,9 +219,10 @@ def enqueue(message_ids: Iterable[int]) -> None:
         for pk in ids:
             tasks.send_message.delay(pk)
         return
-    with tasks.app.producer_or_acquire() as producer:
+    queue = settings.COMMS_QUEUE  # named here, not only in the routes: tests and bench
+    with tasks.app.producer_or_acquire() as producer:  # point it at a queue of their own
         for pk in ids:
-            tasks.send_message.apply_async((pk,), producer=producer)
+            tasks.send_message.apply_async((pk,), producer=producer, queue=queue)
 
 
 # --- Bulk sends ------------------------------------------------------------------------
@@ -423,7 +424,7 @@ def _insert_rows(rows: list[dict], **common) -> None:
 def _dispatch_later(batch_id: int) -> None:
     from comms import tasks
 
-    tasks.dispatch_batch.delay(batch_id)
+    tasks.dispatch_batch.apply_async((batch_id,), queue=settings.COMMS_QUEUE)
 
 
 def dispatch_batch(batch_id: int) -> int:

@@ -173,9 +173,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# CELERY_DB_REUSE_MAX: keep a worker's database connection for this many tasks (unset,
+# Celery closes it before and after every task: a new connection per e-mail or SMS; it
+# stays unset here so that the tests' in-process workers leave no connection behind).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=0) or None
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # COMMS_QUEUE: the queue e-mail and SMS sends go to (workers consume default,messages,pdf).
-CELERY_TASK_ROUTES = {"comms.*": {"queue": env.str("COMMS_QUEUE", default="messages")}}
+COMMS_QUEUE = env.str("COMMS_QUEUE", default="messages")
+CELERY_TASK_ROUTES = {"comms.*": {"queue": COMMS_QUEUE}}
 CELERY_BEAT_SCHEDULE = {
     # The outbox sweep: messages stuck in "queued" are queued again (comms.services).
     "comms-sweep-stuck": {"task": "comms.sweep_stuck", "schedule": 300.0},

@@ -51,6 +51,7 @@ def start_worker(queue: str) -> subprocess.Popen:
         "SMS_BACKEND": "tests.comms.recorder.RecordingSmsBackend",
         "SMS_RECORDER_DELAY": "0.002",
         "CONN_MAX_AGE": "60",
+        "CELERY_DB_REUSE_MAX": "100",
         "DJANGO_SETTINGS_MODULE": "ims.settings",
     }
     return subprocess.Popen(  # noqa: S603
@@ -132,7 +133,7 @@ def clean_broker(queue: str) -> None:
 
 
 @pytest.fixture
-def worker_queue(demo_clubs_tx):
+def worker_queue(demo_clubs_tx, settings):
     if not settings.REDIS_URL:
         if os.environ.get("CI") == "true":
             pytest.fail("CI must run with REDIS_URL set (see .ci/run)")
@@ -140,9 +141,9 @@ def worker_queue(demo_clubs_tx):
     if connection.vendor != "postgresql":
         pytest.skip("the crash test needs PostgreSQL")
     queue = f"comms-crash-{uuid.uuid4().hex[:8]}"
-    eager, routes = app.conf.task_always_eager, app.conf.task_routes
+    eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
-    app.conf.task_routes = {"comms.*": {"queue": queue}}
+    settings.COMMS_QUEUE = queue
     recorder.create_table()
     workers: list[subprocess.Popen] = []
     try:
@@ -150,7 +151,10 @@ def worker_queue(demo_clubs_tx):
     finally:
         for w in workers:
             kill(w, signal.SIGTERM)
-        app.conf.task_always_eager, app.conf.task_routes = eager, routes
+        app.conf.task_always_eager = eager
+        # Publishing made Celery cache "no result backend"; a later test may set one.
+        app._backend_cache = None
+        vars(app._local).pop("backend", None)
         clean_broker(queue)
         recorder.drop_table()
 
