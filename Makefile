@@ -56,6 +56,7 @@ bench: install
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python bench/member_list.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/outbox.py
 
 ## Recompile translations after editing locale/*/LC_MESSAGES/django.po (needs gettext).
 messages: install
