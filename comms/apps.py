@@ -21,3 +21,24 @@ class CommsConfig(AppConfig):
                 visible=lambda access: access.is_admin,
             )
         )
+        register_composer()
+
+
+def register_composer() -> None:
+    """The composer in the club navigation, and "Send message" on the member card, the
+    member overview (its current filter) and a group page (R-COM-2)."""
+    from comms.composer import compose_url
+    from members.actions import PageAction, register_page_action
+    from members.navigation import NavItem, register_nav_item
+
+    register_nav_item(NavItem("messages", _("Messages"), "composer:sends", 40))
+    label = _("Send message")
+    register_page_action(
+        PageAction("message", label, "member_card", lambda r, m: compose_url(r.club, member=m.pk))
+    )
+    register_page_action(
+        PageAction("message", label, "member_list", lambda r, q: compose_url(r.club, filter=q))
+    )
+    register_page_action(
+        PageAction("message", label, "group", lambda r, g: compose_url(r.club, group=g.pk))
+    )

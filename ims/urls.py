@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("comms.urls")),
     path("min-side/", include("members.urls_min_side")),
     path("club/<slug:club_slug>/", include("members.urls")),
+    path("club/<slug:club_slug>/", include("comms.urls_club")),
     path("club/<slug:club_slug>/", include("migration.urls")),
 ]
 

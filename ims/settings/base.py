@@ -200,6 +200,8 @@ SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / "sent-sms")
 SMS_WEBHOOK_TOKEN = env.str("SMS_WEBHOOK_TOKEN", default="")
 SMS_DEFAULT_SENDER = env.str("SMS_DEFAULT_SENDER", default="IMS")
 COMMS_RATE_LIMIT = env.str("COMMS_RATE_LIMIT", default="")
+# The composer: at most this many bulk sends per club and hour (R-COM-4).
+COMMS_COMPOSER_SENDS_PER_HOUR = env.int("COMMS_COMPOSER_SENDS_PER_HOUR", default=10)
 
 # --- Caches ------------------------------------------------------------------------------
 if REDIS_URL:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from members import services
+from members.actions import page_actions
 from members.models import Membership
 from members.panels import member_card_panels
 from members.permissions import can_reveal_national_id, require_club_admin, visible_memberships
@@ -28,6 +29,7 @@ def member_card(request, club_slug, membership_id):
             "person": membership.person,
             "panels": member_card_panels(request, membership),
             "can_reveal": can_reveal_national_id(request.club_access),
+            "actions": page_actions(request, "member_card", membership),
         },
     )
 

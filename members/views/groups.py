@@ -1,6 +1,7 @@
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 
+from members.actions import page_actions
 from members.models import GroupMember
 from members.permissions import visible_groups
 
@@ -18,4 +19,7 @@ def group_detail(request, club_slug, group_id):
         .select_related("membership__person", "membership__category")
         .order_by("membership__person__last_name_key", "membership__person__first_name_key")
     )
-    return render(request, "members/group_detail.html", {"group": group, "links": links})
+    actions = page_actions(request, "group", group)
+    return render(
+        request, "members/group_detail.html", {"group": group, "links": links, "actions": actions}
+    )

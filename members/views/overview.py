@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from members import exports
+from members.actions import page_actions
 from members.filters import (
     SORTS,
     MemberFilter,
@@ -40,6 +41,7 @@ def member_list(request, club_slug):
         "sort_query": sort_params.urlencode(),
         "current_sort": current_sort if current_sort in SORTS else "name",
         "today": timezone.localdate(),
+        "actions": page_actions(request, "member_list", params.urlencode()),
     }
     partial = request.htmx and not request.htmx.boosted
     if not partial:

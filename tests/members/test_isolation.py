@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_scopes import ScopeError, scopes_disabled
 
+from comms.models import SendBatch
 from members.models import Group, GroupMember, Membership
 from migration.models import ImportBatch, ImportRow
 
@@ -59,11 +60,15 @@ def objects_of(club) -> dict[str, object]:
             values={"first_name": "Review", "last_name": "Row"},
             candidates=[membership.person_id],
         )
+        send = SendBatch.objects.filter(club=club).first() or SendBatch.objects.create(
+            club=club, key=f"isolation:{club.pk}", channel="email", kind="transactional"
+        )
     return {
         "membership_id": membership.pk,
         "group_id": group.pk,
         "batch_id": batch.pk,
         "row_id": row.pk,
+        "send_id": send.pk,
         "fmt": "csv",
     }
 
