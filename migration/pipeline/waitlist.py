@@ -3,7 +3,6 @@
 from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
 from members import identity
 from members.models import Membership, Person, WaitlistEntry
@@ -12,6 +11,7 @@ from migration.pipeline import columns as cols
 from migration.pipeline import match
 from migration.pipeline.match import MATCHED, REJECTED, REVIEW, Candidate
 from migration.pipeline.normalise import normalise_waitlist
+from migration.pipeline.persons import NewPerson, write_new_persons
 
 
 class WaitlistImport:
@@ -64,23 +64,15 @@ class WaitlistImport:
                     continue
                 outcome, reason = d.outcome, d.reason
                 person = d.person_pk if d.outcome == MATCHED else _new_waitlist_person(v)
-                if isinstance(person, Person):
-                    bulk_create_with_history(
-                        [person],
-                        Person,
-                        default_user=self.user,
-                        default_change_reason="import: waitlist",
+                if isinstance(person, NewPerson):
+                    self.created(
+                        "person",
+                        write_new_persons([person], user=self.user, reason="import: waitlist"),
                     )
-                    self.created("person", [person])
-                    index.add(
-                        Candidate(
-                            person.pk,
-                            person.first_name_key,
-                            person.last_name_key,
-                            person.birth_date,
-                            None,
-                        )
+                    _first, _last, first_key, last_key = Person.clean_names(
+                        person.first_name, person.last_name
                     )
+                    index.add(Candidate(person.pk, first_key, last_key, person.birth_date, None))
             places.append((v["group"], v["position"], n, _pk(person), v["registered"]))
             records.append(
                 self.row(cols.WAITLIST, n, raw, c, outcome, reason, person_id=_pk(person))
@@ -93,8 +85,9 @@ class WaitlistImport:
         row's place in the group's line; those behind move one place back."""
         if person_pk is None:
             person = _new_waitlist_person(v)
-            bulk_create_with_history([person], Person, default_user=self.user)
-            self.created("person", [person])
+            self.created(
+                "person", write_new_persons([person], user=self.user, reason="import: waitlist")
+            )
             person_pk = person.pk
         group = self.group_named(v["group"])
         if WaitlistEntry.objects.filter(group=group, person_id=person_pk).exists():
@@ -151,14 +144,14 @@ class WaitlistImport:
 
 
 def _pk(ref) -> int:
-    return ref.pk if isinstance(ref, Person) else ref
+    return ref.pk if isinstance(ref, NewPerson) else ref
 
 
-def _new_waitlist_person(v: dict) -> Person:
-    return Person(
+def _new_waitlist_person(v: dict) -> NewPerson:
+    return NewPerson(
         first_name=v["first_name"],
         last_name=v["last_name"],
         birth_date=v["birth_date"],
         email=v["email"],
         mobile=v["mobile"],
-    ).normalise()
+    )
