@@ -34,6 +34,14 @@ def _inline_tasks_and_memory_sms(settings):
     MemorySmsBackend.fail_with = []
     yield
     app.conf.task_always_eager = eager
+    forget_result_backend()
+
+
+def forget_result_backend():
+    """Running or publishing a task makes Celery cache its result backend ("none" here);
+    drop it so that a later test that configures one gets it."""
+    app._backend_cache = None
+    vars(app._local).pop("backend", None)
 
 
 @pytest.fixture(autouse=True)

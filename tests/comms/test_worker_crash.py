@@ -28,6 +28,7 @@ from comms.services import Recipient
 from ims.celery import app
 from members.models import Person
 from tests.comms import recorder
+from tests.comms.conftest import forget_result_backend
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -152,9 +153,7 @@ def worker_queue(demo_clubs_tx, settings):
         for w in workers:
             kill(w, signal.SIGTERM)
         app.conf.task_always_eager = eager
-        # Publishing made Celery cache "no result backend"; a later test may set one.
-        app._backend_cache = None
-        vars(app._local).pop("backend", None)
+        forget_result_backend()
         clean_broker(queue)
         recorder.drop_table()
 
