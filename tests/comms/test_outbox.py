@@ -466,3 +466,34 @@ def test_bulk_sms_is_sent_with_progress(
 
 def test_merge_leaves_unknown_fields():
     assert services.merge("Hei {fornavn} {ukjent}", {"fornavn": "Kari"}) == "Hei Kari {ukjent}"
+
+
+def test_bulk_merge_values_are_escaped_and_links_clickable(club, family):
+    """R-COM-3: a merge field's value is text in the HTML part (escaped), and a link when
+    it is an address; the plain part has it as typed."""
+    mother, *_rest = family
+    batch = services.queue_bulk_email(
+        club=club,
+        recipients=[
+            Recipient(
+                mother.pk,
+                mother.email,
+                fields={"fornavn": "<Mor & co>", "lenke": "https://ims.example.no/b?a=1&c=2"},
+            )
+        ],
+        subject="Hei {fornavn}",
+        body_text="Hei {fornavn}, bekreft her: {lenke}",
+        key="escape",
+        kind="transactional",
+    )
+    with scopes_disabled():
+        message = OutboundMessage.objects.get(batch=batch)
+    assert message.subject == "Hei <Mor & co>"
+    assert message.body_text.startswith(
+        "Hei <Mor & co>, bekreft her: https://ims.example.no/b?a=1&c=2"
+    )
+    assert "Hei &lt;Mor &amp; co&gt;" in message.body_html
+    assert (
+        '<a href="https://ims.example.no/b?a=1&amp;c=2">https://ims.example.no/b?a=1&amp;c=2</a>'
+        in message.body_html
+    )
