@@ -9,10 +9,12 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("comms.urls")),
+    path("", include("invitations.urls_public")),
     path("min-side/", include("members.urls_min_side")),
     path("club/<slug:club_slug>/", include("members.urls")),
     path("club/<slug:club_slug>/", include("comms.urls_club")),
     path("club/<slug:club_slug>/", include("migration.urls")),
+    path("club/<slug:club_slug>/", include("invitations.urls")),
 ]
 
 if settings.DEBUG:

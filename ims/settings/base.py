@@ -203,6 +203,11 @@ COMMS_RATE_LIMIT = env.str("COMMS_RATE_LIMIT", default="")
 # The composer: at most this many bulk sends per club and hour (R-COM-4).
 COMMS_COMPOSER_SENDS_PER_HOUR = env.int("COMMS_COMPOSER_SENDS_PER_HOUR", default=10)
 
+# --- Activation and Min side invitations (invitations) --------------------------------
+# How long a verification ("Bekreft") link works (R-ACT-2), and a Min side invitation code.
+VERIFICATION_LINK_HOURS = 24
+MIN_SIDE_INVITE_DAYS = 30
+
 # --- Caches ------------------------------------------------------------------------------
 if REDIS_URL:
     CACHES = {
