@@ -95,6 +95,9 @@ def test_panel_and_actions_are_for_club_admins_only(client, small_club, django_u
 def test_invite_page_sends_to_the_selected(client, small_club, unscoped):
     club = small_club.club
     chosen = make_member(club, first="Anne", email="anne@x.no", status=Status.ACTIVE)
+    # An id with thousands: no thousands separator in the form (USE_THOUSAND_SEPARATOR).
+    Membership.objects.filter(pk=chosen.pk).update(id=1234567)
+    chosen.pk = 1234567
     other = make_member(club, first="Berit", email="berit@x.no", status=Status.ACTIVE)
     make_member(club, first="Cecilie", email="cecilie@x.no", status=Status.PENDING)
     client.force_login(small_club.admin)
