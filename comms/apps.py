@@ -22,6 +22,23 @@ class CommsConfig(AppConfig):
             )
         )
         register_composer()
+        register_min_side()
+
+
+def register_min_side() -> None:
+    """Messages received, in every person's section of Min side (R-ACT-6)."""
+    from comms.panels import min_side_messages_context
+    from members.minside import Panel, register_min_side_panel
+
+    register_min_side_panel(
+        Panel(
+            "messages",
+            _("Messages received"),
+            "comms/min_side/messages.html",
+            min_side_messages_context,
+            order=60,
+        )
+    )
 
 
 def register_composer() -> None:
