@@ -44,6 +44,14 @@ class Club(models.Model):
     due_days = models.PositiveSmallIntegerField(
         _("days until due"), default=14, validators=[MinValueValidator(1), MaxValueValidator(90)]
     )
+    kid_length = models.PositiveSmallIntegerField(
+        _("KID length"),
+        default=9,
+        validators=[MinValueValidator(4), MaxValueValidator(25)],
+        help_text=_(
+            "Digits in the KID on invoices, check digit included (as agreed with the bank)."
+        ),
+    )
     reminder_days = models.CharField(
         _("reminders (days after due date)"),
         max_length=50,
