@@ -1,0 +1,53 @@
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from billing import services
+from members.models import Club
+
+
+class Command(BaseCommand):
+    help = (
+        "Invoice run (R-BIL-4): bill every agreement due on or before the date, one invoice "
+        "per recipient. Safe to repeat: a second run on the same date bills nothing twice. "
+        "Invoices are not sent yet (sending comes with the PDF invoices); --no-send is "
+        "accepted and is what every run does today."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--club", metavar="SLUG", help="only this club (default: all clubs)")
+        parser.add_argument(
+            "--date",
+            metavar="YYYY-MM-DD",
+            help="the run date (default today); agreements due on or before it are billed",
+        )
+        parser.add_argument(
+            "--no-send",
+            action="store_true",
+            help="make the invoices without sending them (today's only behaviour)",
+        )
+
+    def handle(self, *args, club=None, date=None, no_send=False, **options):
+        run_date = self._parse_date(date) if date else timezone.localdate()
+        with scopes_disabled():
+            clubs = Club.objects.order_by("slug")
+            if club:
+                clubs = clubs.filter(slug=club)
+                if not clubs.exists():
+                    raise CommandError(f"No club with the short name {club!r}.")
+            clubs = list(clubs)
+        for c in clubs:
+            run = services.run_invoices(c, run_date, send=False)
+            self.stdout.write(
+                f"{c.slug}: {run.invoices} invoice(s), {run.amount} NOK, "
+                f"{run.total} recipient(s) due on {run_date.isoformat()}"
+            )
+
+    @staticmethod
+    def _parse_date(value: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise CommandError(f"--date must be YYYY-MM-DD, not {value!r}.") from exc

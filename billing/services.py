@@ -1,0 +1,412 @@
+"""Business rules of billing (SPEC §6): agreements and invoice runs.
+
+Idempotency and no gaps (R-BIL-4, R-BIL-5, DESIGN.md "Money and invoices"):
+
+* A run bills payers in small batches, each in its own transaction. The batch first
+  locks its payers' due agreements (``SELECT … FOR UPDATE``, ordered by payer and id);
+  an overlapping run that billed them meanwhile has moved their ``next_billing_date``
+  on, and PostgreSQL re-checks the WHERE clause on the locked rows, so they drop out.
+* Then the batch takes its invoice numbers from the club's counter row, locked in the
+  same transaction: a rolled-back batch gives its numbers back.
+* Lines, invoices and the moved ``next_billing_date`` commit together. A worker killed
+  half-way loses only its open batch; running again bills the rest, and the unique
+  charge (``invoice_charge_once``) is the database's last word against a double bill.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scope
+
+from billing import pricing
+from billing.kid import make_kid
+from billing.models import (
+    Agreement,
+    Fee,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    InvoicePaymentMethod,
+    InvoiceRun,
+    Period,
+)
+from billing.models.fees import PERIOD_MONTHS
+from members.models import Club, GroupMember, Membership, Person
+
+ADULT_AGE = 18
+MAX_PERIODS_PER_RUN = 24  # catching up on an agreement far behind, one line per period
+BATCH_SIZE = 50
+
+
+class BillingError(Exception):
+    """A rule of billing said no; the message is for the user."""
+
+
+# --- dates -------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved ``months`` on; the 29th–31st become the month's last day if the
+    month is shorter (club billing days are 1–28, so this is rare)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def period_end(start: date, period: str) -> date:
+    """The last day of the period of ``period`` starting ``start`` (``start`` for once)."""
+    months = PERIOD_MONTHS[Period(period)]
+    return add_months(start, months) - timedelta(days=1) if months else start
+
+
+def next_period_start(start: date, period: str) -> date | None:
+    months = PERIOD_MONTHS[Period(period)]
+    return add_months(start, months) if months else None
+
+
+def first_billing_date(club: Club, today: date | None = None) -> date:
+    """When a new agreement is first billed: today when the club bills at once (billing
+    day 0), else the next time the club's billing day comes (today included)."""
+    today = today or timezone.localdate()
+    day = club.default_billing_day
+    if not day:
+        return today
+    candidate = today.replace(day=day)
+    return candidate if candidate >= today else add_months(candidate, 1)
+
+
+# --- agreements ----------------------------------------------------------------------
+
+
+def payer_for(membership: Membership, on: date | None = None) -> Person:
+    """Who gets the invoice for ``membership``: the household's chosen payer; else, for a
+    child under 18 with a guardian, the first guardian; else the member."""
+    person = membership.person
+    household = membership.household
+    if household is not None and household.payer_id:
+        return household.payer
+    age = person.age_on(on or timezone.localdate())
+    if age is not None and age < ADULT_AGE:
+        guardian = person.guardians.order_by("pk").first()
+        if guardian is not None:
+            return guardian
+    return person
+
+
+def create_agreement(
+    membership: Membership,
+    fee: Fee,
+    *,
+    source: str,
+    next_billing_date: date | None = None,
+    payer: Person | None = None,
+) -> Agreement:
+    """The live agreement of ``fee`` for the member of ``membership``; made if missing
+    (a second call, or a race, finds the first one)."""
+    if fee.club_id != membership.club_id:
+        raise BillingError(_("The fee belongs to another club."))
+    with scope(club=membership.club):
+        existing = Agreement.objects.filter(
+            fee=fee, person_id=membership.person_id, cancelled_at__isnull=True
+        ).first()
+        if existing:
+            return existing
+        agreement = Agreement(
+            club_id=membership.club_id,
+            fee=fee,
+            person_id=membership.person_id,
+            membership=membership,
+            payer=payer or payer_for(membership),
+            payment_method=(
+                Agreement.PaymentMethod.AVTALEGIRO
+                if membership.payment_method == Agreement.PaymentMethod.AVTALEGIRO
+                else Agreement.PaymentMethod.INVOICE
+            ),
+            next_billing_date=next_billing_date or first_billing_date(membership.club),
+            source=source,
+        )
+        try:
+            with transaction.atomic():
+                agreement.save()
+        except IntegrityError:
+            return Agreement.objects.get(
+                fee=fee, person_id=membership.person_id, cancelled_at__isnull=True
+            )
+    return agreement
+
+
+def create_membership_agreement(membership: Membership) -> Agreement | None:
+    """The membership fee agreement for an active membership (R-BIL-2): the category's
+    membership fee in use, if any. A migrated membership keeps the old system's next
+    billing date. Call it when a membership becomes active (``members`` may not import
+    billing; the wiring comes with a signal or a service in a higher app)."""
+    if membership.status != Membership.Status.ACTIVE or not membership.category_id:
+        return None
+    with scope(club=membership.club):
+        fee = (
+            Fee.objects.filter(
+                kind=Fee.Kind.MEMBERSHIP, category_id=membership.category_id, is_active=True
+            )
+            .order_by("pk")
+            .first()
+        )
+    if fee is None:
+        return None
+    migrated = membership.source == Membership.Source.MIGRATED
+    return create_agreement(
+        membership,
+        fee,
+        source=Agreement.Source.MIGRATED if migrated else Agreement.Source.MEMBERSHIP,
+        next_billing_date=membership.next_billing_date,
+    )
+
+
+def create_group_agreements(link: GroupMember) -> list[Agreement]:
+    """Agreements for a person who joined a group: the group's class and training fees,
+    and the training fees of the group's sport."""
+    group, membership = link.group, link.membership
+    with scope(club=group.club):
+        match = Q(group=group)
+        if group.sport:
+            match |= Q(kind=Fee.Kind.TRAINING, group__isnull=True, sport=group.sport)
+        fees = list(
+            Fee.objects.filter(match, kind__in=[Fee.Kind.CLASS, Fee.Kind.TRAINING])
+            .filter(is_active=True)
+            .order_by("pk")
+        )
+    return [create_agreement(membership, fee, source=Agreement.Source.GROUP) for fee in fees]
+
+
+def cancel_agreement(agreement: Agreement, *, by=None, ends_on: date | None = None) -> Agreement:
+    """Stop an agreement (R-BIL-2): no period starting after ``ends_on`` (default today)
+    is billed. Cancelling twice keeps the first cancellation."""
+    if agreement.cancelled_at is None:
+        agreement.cancelled_at = timezone.now()
+        agreement.cancelled_by = by if by is not None and by.is_authenticated else None
+        agreement.ends_on = ends_on or timezone.localdate()
+        agreement.save(update_fields=["cancelled_at", "cancelled_by", "ends_on"])
+    return agreement
+
+
+# --- numbers -------------------------------------------------------------------------
+
+
+def next_numbers(club: Club, series: str, count: int = 1) -> list[int]:
+    """``count`` consecutive numbers of ``series``. Must run inside the transaction that
+    uses them: the counter row stays locked until it commits or rolls back."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("next_numbers must run inside the transaction that uses them")
+    with scope(club=club):
+        InvoiceCounter.objects.bulk_create(
+            [InvoiceCounter(club=club, series=series)], ignore_conflicts=True
+        )
+        counter = InvoiceCounter.objects.select_for_update().get(club=club, series=series)
+        first = counter.last_number + 1
+        counter.last_number += count
+        counter.save(update_fields=["last_number"])
+    return list(range(first, first + count))
+
+
+# --- invoice runs --------------------------------------------------------------------
+
+
+def due_agreements(club: Club, run_date: date):
+    """Agreements with a period to bill on ``run_date`` (never before their next billing
+    date, nothing starting after their end date)."""
+    return Agreement.objects.filter(
+        club=club, next_billing_date__isnull=False, next_billing_date__lte=run_date
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=F("next_billing_date")))
+
+
+def run_invoices(
+    club: Club, run_date: date, *, by=None, send: bool = False, batch_size: int = BATCH_SIZE
+) -> InvoiceRun:
+    """Bill every agreement of ``club`` due on or before ``run_date`` (R-BIL-4): one
+    invoice per payer with all their lines. Safe to repeat and to run twice at once."""
+    with scope(club=club):
+        run = InvoiceRun.objects.create(
+            club=club,
+            run_date=run_date,
+            send=send,
+            created_by=by if by is not None and by.is_authenticated else None,
+        )
+        payer_ids = list(
+            due_agreements(club, run_date)
+            .order_by("payer_id")
+            .values_list("payer_id", flat=True)
+            .distinct()
+        )
+        InvoiceRun.objects.filter(pk=run.pk).update(total=len(payer_ids))
+        try:
+            for i in range(0, len(payer_ids), batch_size):
+                bill_batch(run, payer_ids[i : i + batch_size])
+        except BaseException as exc:
+            InvoiceRun.objects.filter(pk=run.pk).update(
+                status=InvoiceRun.Status.FAILED,
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+                finished_at=timezone.now(),
+            )
+            raise
+        InvoiceRun.objects.filter(pk=run.pk).update(
+            status=InvoiceRun.Status.FINISHED, finished_at=timezone.now()
+        )
+        run.refresh_from_db()
+    return run
+
+
+@dataclass
+class _Draft:
+    payer: Person
+    agreements: list
+    lines: list
+
+
+def bill_batch(run: InvoiceRun, payer_ids: list[int]) -> list[Invoice]:
+    """Invoice the given payers' due agreements in one transaction (see module doc)."""
+    club = run.club
+    with transaction.atomic():
+        agreements = list(
+            due_agreements(club, run.run_date)
+            .filter(payer_id__in=payer_ids)
+            .select_related("fee", "person", "payer", "membership")
+            .order_by("payer_id", "pk")
+            .select_for_update(of=("self",))
+        )
+        drafts: dict[int, _Draft] = {}
+        for agreement in agreements:
+            draft = drafts.setdefault(agreement.payer_id, _Draft(agreement.payer, [], []))
+            draft.agreements.append(agreement)
+        _price_lines(club, run.run_date, agreements, drafts)
+        drafts = {k: d for k, d in drafts.items() if d.lines}
+        invoices = _write_invoices(club, run, list(drafts.values()))
+        Agreement.objects.bulk_update(agreements, ["next_billing_date"])
+        InvoiceRun.objects.filter(pk=run.pk).update(
+            done=F("done") + len(payer_ids),
+            invoices=F("invoices") + len(invoices),
+            amount=F("amount") + sum((inv.total for inv in invoices), Decimal("0")),
+        )
+    return invoices
+
+
+def _price_lines(club: Club, run_date: date, agreements: list, drafts: dict) -> None:
+    """Add each agreement's due periods as lines to its payer's draft and move its
+    next billing date past them."""
+    rules: dict[int, list] = {}
+    positions: dict = {}
+    for agreement in agreements:
+        fee = agreement.fee
+        if fee.pk not in rules:
+            rules[fee.pk] = list(fee.rules.all())
+        household_id = agreement.membership.household_id if agreement.membership else None
+        start = agreement.next_billing_date
+        for _i in range(MAX_PERIODS_PER_RUN):
+            if start is None or start > run_date:
+                break
+            if agreement.ends_on is not None and start > agreement.ends_on:
+                break
+            position = None
+            if household_id is not None:
+                key = (fee.pk, start)
+                if key not in positions:
+                    households = {
+                        a.membership.household_id
+                        for a in agreements
+                        if a.fee_id == fee.pk and a.membership and a.membership.household_id
+                    }
+                    positions[key] = pricing.household_positions(fee, households, start)
+                position = positions[key].get((household_id, agreement.person_id))
+            price = pricing.evaluate(
+                fee,
+                birth_date=agreement.person.birth_date,
+                period_start=start,
+                household_position=position,
+                rules=rules[fee.pk],
+            )
+            end = period_end(start, fee.period)
+            drafts[agreement.payer_id].lines.append(
+                InvoiceLine(
+                    club=club,
+                    agreement=agreement,
+                    fee=fee,
+                    person=agreement.person,
+                    description=_line_description(fee, agreement.person),
+                    period_start=start,
+                    period_end=end,
+                    quantity=price.quantity,
+                    unit_price=price.unit_price,
+                    amount=price.amount,
+                    vat_rate=fee.vat_rate,
+                    rule_text=price.rule_text,
+                )
+            )
+            start = next_period_start(start, fee.period)
+        agreement.next_billing_date = start
+
+
+def _line_description(fee: Fee, person: Person) -> str:
+    return f"{fee.name} – {person.full_name}"[:300]
+
+
+def _write_invoices(club: Club, run: InvoiceRun, drafts: list[_Draft]) -> list[Invoice]:
+    if not drafts:
+        return []
+    numbers = next_numbers(club, InvoiceCounter.Series.INVOICE, len(drafts))
+    club_address = ", ".join(
+        part for part in (club.address_line, f"{club.postal_code} {club.city}".strip()) if part
+    )
+    invoices = []
+    for number, draft in zip(numbers, drafts, strict=True):
+        payer = draft.payer
+        total = sum((line.amount for line in draft.lines), Decimal("0"))
+        vat = sum(
+            (
+                pricing.money(line.amount * line.vat_rate / (100 + line.vat_rate))
+                for line in draft.lines
+            ),
+            Decimal("0"),
+        )
+        methods = {a.payment_method for a in draft.agreements}
+        invoices.append(
+            Invoice(
+                club=club,
+                number=number,
+                kid=make_kid(number, club.kid_length),
+                run=run,
+                recipient=payer,
+                recipient_name=payer.full_name,
+                recipient_co=payer.co_line,
+                recipient_address=payer.address_line,
+                recipient_postal_code=payer.postal_code,
+                recipient_city=payer.city,
+                recipient_country=payer.country,
+                recipient_email=payer.email,
+                seller_name=club.name,
+                seller_org_number=club.org_number,
+                seller_account=club.bank_account,
+                seller_address=club_address,
+                issue_date=run.run_date,
+                due_date=run.run_date + timedelta(days=club.due_days),
+                payment_method=(
+                    InvoicePaymentMethod.AVTALEGIRO
+                    if methods == {Agreement.PaymentMethod.AVTALEGIRO}
+                    else InvoicePaymentMethod.INVOICE
+                ),
+                total=total,
+                vat_total=vat,
+            )
+        )
+    Invoice.objects.bulk_create(invoices)
+    lines = []
+    for invoice, draft in zip(invoices, drafts, strict=True):
+        for position, line in enumerate(draft.lines):
+            line.invoice = invoice
+            line.position = position
+            lines.append(line)
+    InvoiceLine.objects.bulk_create(lines)
+    return invoices
