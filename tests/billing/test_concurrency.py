@@ -1,0 +1,88 @@
+"""Two invoice runs at once, for real (PostgreSQL row locks, one thread and connection
+each): gapless numbers, nobody billed twice, nobody skipped (R-BIL-4, R-BIL-5)."""
+
+import threading
+import time
+from datetime import date
+
+import pytest
+from django.db import connection
+from django_scopes import scopes_disabled
+
+from billing import services
+from billing.models import Agreement, Invoice, InvoiceLine, InvoiceRun
+
+from .conftest import make_club, make_fee, make_member
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL"
+)
+
+RUN_DATE = date(2026, 1, 15)
+
+
+def run_at_once(*calls):
+    """Start every call in its own thread at the same moment; return results or errors."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            results[i] = call()
+        except Exception as exc:  # noqa: BLE001 (reported to the test)
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("batch_size", "pause"), [(1, 0), (4, 0), (2, 0.01)])
+def test_two_runs_at_once_give_gapless_numbers_and_no_duplicates(batch_size, pause, monkeypatch):
+    """With ``pause`` each run rests after a batch, so the other takes the next one: the
+    two runs alternate and both make invoices from the one counter."""
+    if pause:
+        real = services.bill_batch
+
+        def bill_then_rest(run, payer_ids):
+            made = real(run, payer_ids)
+            time.sleep(pause)
+            return made
+
+        monkeypatch.setattr(services, "bill_batch", bill_then_rest)
+    club = make_club("samtidig-faktura")
+    fee = make_fee(club, price="125.00", period="month")
+    parent = make_member(club, "Forelder").person
+    for i in range(3):
+        make_member(club, f"Barn{i}", birth=date(2016, 1, 1), guardian=parent, fee=fee)
+    for i in range(30):
+        make_member(club, f"Medlem{i}", fee=fee)
+
+    results = run_at_once(
+        lambda: services.run_invoices(club, RUN_DATE, batch_size=batch_size),
+        lambda: services.run_invoices(club, RUN_DATE, batch_size=batch_size),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    if pause:
+        assert min(r.invoices for r in results) > 0, [r.invoices for r in results]
+    assert sum(r.invoices for r in results) == 31
+    with scopes_disabled():
+        numbers = list(Invoice.objects.filter(club=club).values_list("number", flat=True))
+        assert sorted(numbers) == list(range(1, 32))
+        assert InvoiceLine.objects.filter(club=club).count() == 33
+        assert InvoiceLine.objects.filter(club=club).values("agreement").distinct().count() == 33
+        assert Invoice.objects.filter(club=club, recipient=parent).count() == 1
+        assert set(
+            Agreement.objects.filter(club=club).values_list("next_billing_date", flat=True)
+        ) == {date(2026, 2, 15)}
+        assert set(InvoiceRun.objects.filter(club=club).values_list("status", flat=True)) == {
+            "finished"
+        }
+    assert services.run_invoices(club, RUN_DATE).invoices == 0
