@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scope
 
@@ -228,8 +229,9 @@ def run_invoices(
     club: Club, run_date: date, *, by=None, send: bool = False, batch_size: int = BATCH_SIZE
 ) -> InvoiceRun:
     """Bill every agreement of ``club`` due on or before ``run_date`` (R-BIL-4): one
-    invoice per payer with all their lines. Safe to repeat and to run twice at once."""
-    with scope(club=club):
+    invoice per payer with all their lines. Safe to repeat and to run twice at once.
+    Line texts are written in the site's language, whoever starts the run."""
+    with scope(club=club), translation.override(settings.LANGUAGE_CODE):
         run = InvoiceRun.objects.create(
             club=club,
             run_date=run_date,

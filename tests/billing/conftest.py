@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from billing import services
@@ -85,3 +86,11 @@ def make_member(
 @pytest.fixture
 def club(db):
     return make_club()
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Invoice texts are written in the site's language; the tests read English."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
