@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scope
@@ -29,12 +29,14 @@ from billing import pricing
 from billing.kid import make_kid
 from billing.models import (
     Agreement,
+    CreditNote,
     Fee,
     Invoice,
     InvoiceCounter,
     InvoiceLine,
     InvoicePaymentMethod,
     InvoiceRun,
+    Payment,
     Period,
 )
 from billing.models.fees import PERIOD_MONTHS
@@ -412,3 +414,138 @@ def _write_invoices(club: Club, run: InvoiceRun, drafts: list[_Draft]) -> list[I
             lines.append(line)
     InvoiceLine.objects.bulk_create(lines)
     return invoices
+
+
+# --- credit notes and payments -------------------------------------------------------
+
+
+def credited_amount(invoice: Invoice) -> Decimal:
+    with scope(club=invoice.club_id):
+        return invoice.credit_notes.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+
+
+def paid_amount(invoice: Invoice) -> Decimal:
+    """Payments less refunds."""
+    with scope(club=invoice.club_id):
+        return invoice.payments.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+
+
+def open_amount(invoice: Invoice) -> Decimal:
+    """What is still to pay: total, less credit notes, less payments net of refunds."""
+    return invoice.total - credited_amount(invoice) - paid_amount(invoice)
+
+
+def credit_invoice(
+    invoice: Invoice,
+    *,
+    amount: Decimal | None = None,
+    by=None,
+    reason: str = "",
+    on: date | None = None,
+) -> CreditNote:
+    """Credit an unpaid invoice in full (``amount`` None) or in part (R-BIL-9), with a
+    number from the club's gapless credit note series. A paid invoice is refused: it
+    needs a refund (``record_refund``). An unpaid ``PrePaid`` invoice may be credited."""
+    with scope(club=invoice.club), transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.status == Invoice.Status.PAID:
+            raise BillingError(_("A paid invoice is not credited: register a refund instead."))
+        creditable = invoice.total - credited_amount(invoice)
+        if creditable <= 0:
+            raise BillingError(_("This invoice has been credited in full already."))
+        amount = creditable if amount is None else pricing.money(Decimal(amount))
+        if amount <= 0:
+            raise BillingError(_("The amount to credit must be more than zero."))
+        if amount > creditable:
+            raise BillingError(
+                _("At most %(amount)s can be credited on this invoice.") % {"amount": creditable}
+            )
+        (number,) = next_numbers(invoice.club, InvoiceCounter.Series.CREDIT_NOTE)
+        note = CreditNote.objects.create(
+            club=invoice.club,
+            number=number,
+            invoice=invoice,
+            issue_date=on or timezone.localdate(),
+            amount=amount,
+            is_full=amount == invoice.total,
+            reason=reason[:300],
+            created_by=by if by is not None and by.is_authenticated else None,
+        )
+        fully = amount == creditable
+        invoice.status = Invoice.Status.CREDITED if fully else Invoice.Status.PARTLY_CREDITED
+        invoice.save(update_fields=["status"])
+    return note
+
+
+def record_payment(
+    invoice: Invoice | None,
+    *,
+    club: Club,
+    amount: Decimal,
+    method: str,
+    paid_on: date,
+    provider: str = "",
+    reference: str = "",
+    kid: str = "",
+) -> tuple[Payment, bool]:
+    """Record money received (idempotent on ``(provider, reference)``: the same callback
+    or OCR record twice is one payment). The invoice is marked paid when nothing is left
+    open. ``invoice`` None records an unmatched payment for the admin's list."""
+    if invoice is not None and invoice.club_id != club.pk:
+        raise BillingError(_("The invoice belongs to another club."))
+    amount = pricing.money(Decimal(amount))
+    with scope(club=club), transaction.atomic():
+        if invoice is not None:
+            invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if reference:
+            existing = Payment.objects.filter(provider=provider, reference=reference).first()
+            if existing is not None:
+                return existing, False
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    club=club,
+                    invoice=invoice,
+                    kind=Payment.Kind.PAYMENT,
+                    paid_on=paid_on,
+                    amount=amount,
+                    method=method,
+                    provider=provider,
+                    reference=reference,
+                    kid=kid or (invoice.kid if invoice else ""),
+                )
+        except IntegrityError:  # the same reference, recorded meanwhile by another call
+            return Payment.objects.get(provider=provider, reference=reference), False
+        unpaid = invoice is not None and invoice.status != Invoice.Status.PAID
+        if unpaid and open_amount(invoice) <= 0:
+            invoice.status = Invoice.Status.PAID
+            invoice.save(update_fields=["status"])
+    return payment, True
+
+
+def record_refund(
+    invoice: Invoice,
+    *,
+    amount: Decimal,
+    paid_on: date,
+    method: str = Payment.Method.MANUAL,
+    provider: str = "",
+    reference: str = "",
+) -> Payment:
+    """Money paid back on a paid invoice (R-BIL-9), recorded as a negative payment."""
+    amount = pricing.money(Decimal(amount))
+    with scope(club=invoice.club), transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if amount <= 0 or amount > paid_amount(invoice):
+            raise BillingError(_("A refund is more than zero and at most what was paid."))
+        return Payment.objects.create(
+            club=invoice.club,
+            invoice=invoice,
+            kind=Payment.Kind.REFUND,
+            paid_on=paid_on,
+            amount=-amount,
+            method=method,
+            provider=provider,
+            reference=reference,
+            kid=invoice.kid,
+        )
