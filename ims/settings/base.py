@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -184,6 +185,8 @@ CELERY_TASK_ROUTES = {"comms.*": {"queue": COMMS_QUEUE}}
 CELERY_BEAT_SCHEDULE = {
     # The outbox sweep: messages stuck in "queued" are queued again (comms.services).
     "comms-sweep-stuck": {"task": "comms.sweep_stuck", "schedule": 300.0},
+    # The daily invoice run of each club that made its first run by hand (billing.tasks).
+    "billing-daily-runs": {"task": "billing.daily_runs", "schedule": crontab(hour=5, minute=0)},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -236,3 +236,16 @@ def test_command_runs_one_club_on_a_date(club):
         call_command("run_invoices", "--date", "15.01.2026")
     with pytest.raises(CommandError, match="No club"):
         call_command("run_invoices", "--club", "finnes-ikke")
+
+
+def test_daily_beat_runs_only_clubs_that_made_their_first_run(club, monkeypatch):
+    """R-BIL-11: a club fresh from migration is not billed before its admin looked."""
+    from billing import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.run_invoices, "delay", lambda *args: queued.append(args))
+    fee = make_fee(club)
+    make_member(club, "Tor", fee=fee)
+    assert tasks.daily_runs() == 0
+    assert tasks.run_invoices(club.pk, "2026-01-15") == 1  # the first run, by hand
+    assert tasks.daily_runs() == 1 and queued[0][0] == club.pk

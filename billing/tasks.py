@@ -1,0 +1,43 @@
+"""Celery tasks of billing: thin, idempotent, keyed by primary key."""
+
+from datetime import date
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from billing import services
+from billing.models import InvoiceRun
+from members.models import Club
+
+
+@shared_task(name="billing.run_invoices", acks_late=True)
+def run_invoices(club_id: int, run_date: str | None = None, user_id: int | None = None) -> int:
+    """One club's invoice run (on demand or from the daily beat); repeating it is harmless
+    (R-BIL-4). Returns the number of invoices made."""
+    with scopes_disabled():
+        club = Club.objects.get(pk=club_id)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    day = date.fromisoformat(run_date) if run_date else timezone.localdate()
+    return services.run_invoices(club, day, by=user).invoices
+
+
+@shared_task(name="billing.daily_runs")
+def daily_runs() -> int:
+    """Celery beat, once a day: queue today's run for each club that has made its first
+    run by hand (after the preview, R-BIL-11); a club fresh from migration is never
+    billed without the admin's first look. Returns the number of clubs queued."""
+    today = timezone.localdate().isoformat()
+    with scopes_disabled():
+        club_ids = list(
+            InvoiceRun.objects.filter(status=InvoiceRun.Status.FINISHED)
+            .values_list("club_id", flat=True)
+            .distinct()
+        )
+    for club_id in club_ids:
+        run_invoices.delay(club_id, today)
+    return len(club_ids)
+
+
+__all__ = ["daily_runs", "run_invoices"]
