@@ -94,12 +94,10 @@ def evaluate(
     )
 
 
-def household_positions(fee: Fee, household_ids: set[int], period_start: date) -> dict:
-    """``{(household_id, person_id): position}`` for the given households on ``fee``."""
-    if not household_ids:
-        return {}
+def household_positions(fee: Fee, period_start: date) -> dict:
+    """``{(household_id, person_id): position}`` of every household on ``fee``."""
     rows = (
-        Agreement.objects.filter(fee=fee, membership__household_id__in=household_ids)
+        Agreement.objects.filter(fee=fee, membership__household__isnull=False)
         .filter(Q(cancelled_at__isnull=True) | Q(ends_on__gte=period_start))
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period_start))
         .values_list("membership__household_id", "person_id", "person__birth_date")

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -44,7 +44,7 @@ from members.models import Club, GroupMember, Membership, Person
 
 ADULT_AGE = 18
 MAX_PERIODS_PER_RUN = 24  # catching up on an agreement far behind, one line per period
-BATCH_SIZE = 50
+BATCH_SIZE = 100  # payers per transaction
 
 
 class BillingError(Exception):
@@ -206,10 +206,13 @@ def next_numbers(club: Club, series: str, count: int = 1) -> list[int]:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_numbers must run inside the transaction that uses them")
     with scope(club=club):
-        InvoiceCounter.objects.bulk_create(
-            [InvoiceCounter(club=club, series=series)], ignore_conflicts=True
-        )
-        counter = InvoiceCounter.objects.select_for_update().get(club=club, series=series)
+        locked = InvoiceCounter.objects.select_for_update()
+        counter = locked.filter(club=club, series=series).first()
+        if counter is None:  # the series' first number: make the row, whoever wins
+            InvoiceCounter.objects.bulk_create(
+                [InvoiceCounter(club=club, series=series)], ignore_conflicts=True
+            )
+            counter = locked.get(club=club, series=series)
         first = counter.last_number + 1
         counter.last_number += count
         counter.save(update_fields=["last_number"])
@@ -286,10 +289,10 @@ def bill_batch(run: InvoiceRun, payer_ids: list[int]) -> list[Invoice]:
         for agreement in agreements:
             draft = drafts.setdefault(agreement.payer_id, _Draft(agreement.payer, [], []))
             draft.agreements.append(agreement)
-        _price_lines(club, run.run_date, agreements, drafts)
+        _price_lines(run, agreements, drafts)
         drafts = {k: d for k, d in drafts.items() if d.lines}
         invoices = _write_invoices(club, run, list(drafts.values()))
-        Agreement.objects.bulk_update(agreements, ["next_billing_date"])
+        _move_billing_dates(agreements)
         InvoiceRun.objects.filter(pk=run.pk).update(
             done=F("done") + len(payer_ids),
             invoices=F("invoices") + len(invoices),
@@ -298,11 +301,29 @@ def bill_batch(run: InvoiceRun, payer_ids: list[int]) -> list[Invoice]:
     return invoices
 
 
-def _price_lines(club: Club, run_date: date, agreements: list, drafts: dict) -> None:
+def _move_billing_dates(agreements: list) -> None:
+    """Write the agreements' new next billing dates in one statement."""
+    if not agreements:
+        return
+    table = Agreement._meta.db_table
+    values = ", ".join(["(%s, %s::date)"] * len(agreements))
+    params = [p for a in agreements for p in (a.pk, a.next_billing_date)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS a SET next_billing_date = v.day "  # noqa: S608 (no user input)
+            f"FROM (VALUES {values}) AS v(id, day) WHERE a.id = v.id",
+            params,
+        )
+
+
+def _price_lines(run: InvoiceRun, agreements: list, drafts: dict) -> None:
     """Add each agreement's due periods as lines to its payer's draft and move its
-    next billing date past them."""
-    rules: dict[int, list] = {}
-    positions: dict = {}
+    next billing date past them. Rules and household positions are read once per run
+    (cached on the run object)."""
+    club, run_date = run.club, run.run_date
+    cache = run.__dict__.setdefault("_pricing_cache", {"rules": {}, "positions": {}})
+    rules: dict[int, list] = cache["rules"]
+    positions: dict = cache["positions"]
     for agreement in agreements:
         fee = agreement.fee
         if fee.pk not in rules:
@@ -318,12 +339,7 @@ def _price_lines(club: Club, run_date: date, agreements: list, drafts: dict) -> 
             if household_id is not None:
                 key = (fee.pk, start)
                 if key not in positions:
-                    households = {
-                        a.membership.household_id
-                        for a in agreements
-                        if a.fee_id == fee.pk and a.membership and a.membership.household_id
-                    }
-                    positions[key] = pricing.household_positions(fee, households, start)
+                    positions[key] = pricing.household_positions(fee, start)
                 position = positions[key].get((household_id, agreement.person_id))
             price = pricing.evaluate(
                 fee,
