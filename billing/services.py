@@ -243,6 +243,56 @@ def run_invoices(
             send=send,
             created_by=by if by is not None and by.is_authenticated else None,
         )
+        _hold_alive_lock(run.pk)
+        try:
+            return _run(run, club, run_date, batch_size)
+        finally:
+            _release_alive_lock(run.pk)
+
+
+# A running run holds a session-level advisory lock on (this key, its id); the lock dies
+# with its database connection, so a run still "running" whose lock is free was killed.
+ALIVE_LOCK_KEY = 61_0001
+
+
+def _hold_alive_lock(run_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ALIVE_LOCK_KEY, run_id])
+
+
+def _release_alive_lock(run_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ALIVE_LOCK_KEY, run_id])
+
+
+def mark_interrupted_runs(club: Club, *, except_run: int | None = None) -> int:
+    """Mark the club's runs that say ``running`` but whose process is gone (killed
+    worker) as failed, so the run list shows what happened. Returns how many."""
+    if connection.vendor != "postgresql":
+        return 0
+    marked = 0
+    with scope(club=club):
+        running = InvoiceRun.objects.filter(status=InvoiceRun.Status.RUNNING)
+        for run_id in running.exclude(pk=except_run).values_list("pk", flat=True):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ALIVE_LOCK_KEY, run_id])
+                (free,) = cursor.fetchone()
+            if not free:
+                continue
+            _release_alive_lock(run_id)
+            marked += InvoiceRun.objects.filter(pk=run_id, status=InvoiceRun.Status.RUNNING).update(
+                status=InvoiceRun.Status.FAILED,
+                error=_("Interrupted: the run stopped before it finished."),
+                finished_at=timezone.now(),
+            )
+    return marked
+
+
+def _run(run: InvoiceRun, club: Club, run_date: date, batch_size: int) -> InvoiceRun:
+    with scope(club=club):
+        mark_interrupted_runs(club, except_run=run.pk)
         payer_ids = list(
             due_agreements(club, run_date)
             .order_by("payer_id")

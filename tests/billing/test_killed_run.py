@@ -90,6 +90,8 @@ def test_killed_run_restarted_gives_the_same_invoices():
     assert [s[0] for s in summary(killed)] == list(range(1, 9))
 
     again = services.run_invoices(killed, RUN_DATE, batch_size=4)
+    dead.refresh_from_db()
+    assert dead.status == "failed" and "Interrupted" in dead.error  # its lock died with it
     assert again.invoices == PAYERS - 8
     assert [s[0] for s in summary(killed)] == list(range(1, PAYERS + 1))
     # the same invoices, numbers, KIDs, recipients, lines and amounts
