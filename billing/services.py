@@ -441,7 +441,6 @@ def _write_invoices(club: Club, run: InvoiceRun, drafts: list[_Draft]) -> list[I
             ),
             Decimal("0"),
         )
-        methods = {a.payment_method for a in draft.agreements}
         invoices.append(
             Invoice(
                 club=club,
@@ -462,11 +461,7 @@ def _write_invoices(club: Club, run: InvoiceRun, drafts: list[_Draft]) -> list[I
                 seller_address=club_address,
                 issue_date=run.run_date,
                 due_date=run.run_date + timedelta(days=club.due_days),
-                payment_method=(
-                    InvoicePaymentMethod.AVTALEGIRO
-                    if methods == {Agreement.PaymentMethod.AVTALEGIRO}
-                    else InvoicePaymentMethod.INVOICE
-                ),
+                payment_method=_invoice_method(draft.agreements),
                 total=total,
                 vat_total=vat,
             )
@@ -615,3 +610,59 @@ def record_refund(
             reference=reference,
             kid=invoice.kid,
         )
+
+
+# --- preview -------------------------------------------------------------------------
+
+
+@dataclass
+class PreviewRow:
+    """One invoice a run on that date would make (R-BIL-11)."""
+
+    payer: Person
+    lines: list  # unsaved InvoiceLine objects, priced as the run will price them
+    total: Decimal
+    payment_method: str
+    anomalies: list[str]
+
+
+def preview_run(club: Club, run_date: date) -> list[PreviewRow]:
+    """What ``run_invoices(club, run_date)`` would bill, without writing anything: the
+    same selection, grouping and pricing code. Anomalies: no postal address, an amount
+    of 0, no e-mail (the invoice goes by post)."""
+    run = InvoiceRun(club=club, run_date=run_date)
+    with scope(club=club), translation.override(settings.LANGUAGE_CODE):
+        agreements = list(
+            due_agreements(club, run_date)
+            .select_related("fee", "person", "payer", "membership")
+            .order_by("payer_id", "pk")
+        )
+        drafts: dict[int, _Draft] = {}
+        for agreement in agreements:
+            draft = drafts.setdefault(agreement.payer_id, _Draft(agreement.payer, [], []))
+            draft.agreements.append(agreement)
+        _price_lines(run, agreements, drafts)
+    rows = []
+    for draft in drafts.values():
+        if not draft.lines:
+            continue
+        payer = draft.payer
+        total = sum((line.amount for line in draft.lines), Decimal("0"))
+        anomalies = []
+        if not (payer.address_line and payer.postal_code):
+            anomalies.append(_("No postal address"))
+        if total == 0:
+            anomalies.append(_("Amount is 0"))
+        if not payer.email:
+            anomalies.append(_("No e-mail: by post"))
+        rows.append(
+            PreviewRow(payer, draft.lines, total, _invoice_method(draft.agreements), anomalies)
+        )
+    return rows
+
+
+def _invoice_method(agreements: list) -> str:
+    methods = {a.payment_method for a in agreements}
+    if methods == {Agreement.PaymentMethod.AVTALEGIRO}:
+        return InvoicePaymentMethod.AVTALEGIRO
+    return InvoicePaymentMethod.INVOICE
