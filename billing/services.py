@@ -224,10 +224,28 @@ def next_numbers(club: Club, series: str, count: int = 1) -> list[int]:
 
 def due_agreements(club: Club, run_date: date):
     """Agreements with a period to bill on ``run_date`` (never before their next billing
-    date, nothing starting after their end date)."""
-    return Agreement.objects.filter(
-        club=club, next_billing_date__isnull=False, next_billing_date__lte=run_date
-    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=F("next_billing_date")))
+    date, nothing starting after their end date or after their membership ended)."""
+    return (
+        Agreement.objects.filter(
+            club=club, next_billing_date__isnull=False, next_billing_date__lte=run_date
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=F("next_billing_date")))
+        .filter(
+            Q(membership__isnull=True)
+            | Q(membership__ended_on__isnull=True)
+            | Q(membership__ended_on__gte=F("next_billing_date"))
+        )
+    )
+
+
+def _last_day(agreement: Agreement) -> date | None:
+    """No period starting after this day is billed: the agreement's end, or the day its
+    membership ended, whichever comes first."""
+    ends = [agreement.ends_on]
+    if agreement.membership is not None:
+        ends.append(agreement.membership.ended_on)
+    ends = [d for d in ends if d is not None]
+    return min(ends) if ends else None
 
 
 def run_invoices(
@@ -380,10 +398,11 @@ def _price_lines(run: InvoiceRun, agreements: list, drafts: dict) -> None:
             rules[fee.pk] = list(fee.rules.all())
         household_id = agreement.membership.household_id if agreement.membership else None
         start = agreement.next_billing_date
+        last_day = _last_day(agreement)
         for _i in range(MAX_PERIODS_PER_RUN):
             if start is None or start > run_date:
                 break
-            if agreement.ends_on is not None and start > agreement.ends_on:
+            if last_day is not None and start > last_day:
                 break
             position = None
             if household_id is not None:

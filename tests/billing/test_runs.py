@@ -249,3 +249,23 @@ def test_daily_beat_runs_only_clubs_that_made_their_first_run(club, monkeypatch)
     assert tasks.daily_runs() == 0
     assert tasks.run_invoices(club.pk, "2026-01-15") == 1  # the first run, by hand
     assert tasks.daily_runs() == 1 and queued[0][0] == club.pk
+
+
+def test_nothing_billed_after_the_membership_ended(club):
+    """R-BIL-2: a member who left is not billed for periods after leaving, even before
+    the agreement itself is cancelled."""
+    from members.services import change_status
+
+    fee = make_fee(club, period="month", price="100.00")
+    gone = make_member(club, "Sluttet", fee=fee)
+    stays = make_member(club, "Blir", fee=fee)
+    with scopes_disabled():
+        change_status(gone, "cancelled", on=date(2026, 2, 20))
+    services.run_invoices(club, date(2026, 4, 30))
+    with scopes_disabled():
+        gone_starts = list(
+            InvoiceLine.objects.filter(person=gone.person).values_list("period_start", flat=True)
+        )
+        assert InvoiceLine.objects.filter(person=stays.person).count() == 4
+    assert gone_starts == [RUN_DATE, date(2026, 2, 15)]
+    assert services.run_invoices(club, date(2026, 12, 31)).total == 1
