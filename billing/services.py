@@ -1,4 +1,5 @@
-"""Business rules of billing (SPEC §6): agreements and invoice runs.
+"""Business rules of billing (SPEC §6): agreements, invoice runs and their preview,
+credit notes and payments. Views, commands and tasks call these.
 
 Idempotency and no gaps (R-BIL-4, R-BIL-5, DESIGN.md "Money and invoices"):
 
