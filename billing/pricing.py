@@ -7,7 +7,7 @@ price. Every rule that applied is named in the line's ``rule_text``.
 
 Household position (family discount): a person's household is the ``Household`` of
 their membership in the club. The members counted are the household's members with a
-live agreement on the same fee (not cancelled, or ending on or after the period's
+live agreement on the same fee (not ended, nor their membership, before the period's
 start); they are ordered by birth date, oldest first (unknown birth dates last), then by
 person id. The first pays the full price; the rule applies from its ``min_position``.
 """
@@ -100,6 +100,7 @@ def household_positions(fee: Fee, period_start: date) -> dict:
         Agreement.objects.filter(fee=fee, membership__household__isnull=False)
         .filter(Q(cancelled_at__isnull=True) | Q(ends_on__gte=period_start))
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period_start))
+        .filter(Q(membership__ended_on__isnull=True) | Q(membership__ended_on__gte=period_start))
         .values_list("membership__household_id", "person_id", "person__birth_date")
     )
     by_household: dict[int, set] = {}

@@ -158,3 +158,18 @@ def test_family_order_on_the_boundary_of_a_shared_birth_date(club):
             line.person.first_name: line.amount for line in InvoiceLine.objects.filter(club=club)
         }
     assert amounts == {"A": Decimal("1000.00"), "B": Decimal("500.00")}
+
+
+def test_a_sibling_who_left_the_club_does_not_count(club):
+    from members.services import change_status
+
+    fee = make_fee(club, rules=[FAMILY])
+    home = _household(club, "Flytt")
+    left = make_member(club, "Eldst", household=home, birth=date(2005, 1, 1), fee=fee)
+    with scopes_disabled():
+        change_status(left, "cancelled", on=date(2025, 12, 31))
+    make_member(club, "Nå", household=home, birth=date(2012, 1, 1), fee=fee)
+    services.run_invoices(club, date(2026, 1, 15))
+    with scopes_disabled():
+        (line,) = InvoiceLine.objects.filter(club=club)
+    assert (line.person.first_name, line.amount) == ("Nå", Decimal("1000.00"))
