@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from comms import composer
@@ -120,7 +121,12 @@ def send(request, club_slug):
     if created:
         messages.success(
             request,
-            _("The message is on its way to %(n)d recipients.") % {"n": batch.total},
+            ngettext(
+                "The message is on its way to %(n)d recipient.",
+                "The message is on its way to %(n)d recipients.",
+                batch.total,
+            )
+            % {"n": batch.total},
         )
     else:
         messages.info(request, _("This message was sent already; it is not sent again."))
