@@ -1,7 +1,6 @@
 """Two invoice runs at once, for real (PostgreSQL row locks, one thread and connection
 each): gapless numbers, nobody billed twice, nobody skipped (R-BIL-4, R-BIL-5)."""
 
-import threading
 import time
 from datetime import date
 
@@ -11,6 +10,7 @@ from django_scopes import scopes_disabled
 
 from billing import services
 from billing.models import Agreement, Invoice, InvoiceLine, InvoiceRun
+from tests.concurrency import run_at_once
 
 from .conftest import make_club, make_fee, make_member
 
@@ -19,28 +19,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 RUN_DATE = date(2026, 1, 15)
-
-
-def run_at_once(*calls):
-    """Start every call in its own thread at the same moment; return results or errors."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 (reported to the test)
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,8 +1,6 @@
 """Two at once, for real (PostgreSQL row locks): two activations of one club ask each
 member once; two sign-ups with one invitation code make one login (R-ACT-1, R-ACT-5)."""
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -13,6 +11,7 @@ from invitations import services
 from invitations.models import MinSideInvite, VerificationRequest
 from members.models import Membership
 from members.services import create_club
+from tests.concurrency import run_at_once
 
 from .conftest import make_member
 
@@ -21,29 +20,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 Status = Membership.Status
-
-
-def run_at_once(*calls):
-    """Start every call in its own thread (own database connection) at the same moment;
-    return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 (reported to the test)
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 @pytest.fixture
