@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django_scopes import scope
 
@@ -539,7 +540,8 @@ def credit_invoice(
             raise BillingError(_("The amount to credit must be more than zero."))
         if amount > creditable:
             raise BillingError(
-                _("At most %(amount)s can be credited on this invoice.") % {"amount": creditable}
+                _("At most %(amount)s can be credited on this invoice.")
+                % {"amount": number_format(creditable, 2, force_grouping=True)}
             )
         (number,) = next_numbers(invoice.club, InvoiceCounter.Series.CREDIT_NOTE)
         note = CreditNote.objects.create(

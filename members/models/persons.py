@@ -41,7 +41,7 @@ class Person(models.Model):
         _("opted out of newsletters"),
         null=True,
         blank=True,
-        help_text=_("Set when the person opted out of newsletters (R-COM-5)."),
+        help_text=_("Set when the person opted out of newsletters."),  # R-COM-5
     )
     first_name_key = models.CharField(max_length=150, editable=False)
     last_name_key = models.CharField(max_length=150, editable=False)
