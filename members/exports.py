@@ -102,5 +102,17 @@ def xlsx_bytes(header: list[str], data: Iterable[list], title: str) -> bytes:
     return out.getvalue()
 
 
+def write_file(path: str, fmt: str, header: list[str], data: Iterable[list], title: str) -> None:
+    """Write an export to ``path``: CSV (UTF-8 with BOM, ``;``, CRLF, as Excel in Norway
+    opens it) or XLSX. Used by the export commands of every app."""
+    if fmt == "xlsx":
+        with open(path, "wb") as fh:
+            fh.write(xlsx_bytes(header, data, title=title))
+        return
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for chunk in csv_chunks(header, data):
+            fh.write(chunk)
+
+
 def export_queryset(memberships: "Membership.objects") -> tuple[list[str], Iterator[list]]:
     return columns(), rows(memberships)

@@ -25,12 +25,6 @@ class Command(BaseCommand):
         with scope(club=target):
             memberships = Membership.objects.filter(club=target).order_by(*ordering("name"))
             header, data = exports.export_queryset(memberships)
-            if fmt == "xlsx":
-                with open(file, "wb") as fh:
-                    fh.write(exports.xlsx_bytes(header, data, title="Medlemmer"))
-            else:
-                with open(file, "w", encoding="utf-8", newline="") as fh:
-                    for chunk in exports.csv_chunks(header, data):
-                        fh.write(chunk)
+            exports.write_file(file, fmt, header, data, title="Medlemmer")
             count = memberships.count()
         self.stdout.write(self.style.SUCCESS(f"{count} memberships written to {file}."))
