@@ -8,9 +8,11 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from django.core.management.base import BaseCommand, CommandError
+from django_scopes import scope, scopes_disabled
 from openpyxl import Workbook
 
-from members.models import Membership
+from members.models import Club, Membership
 
 BATCH = 2000
 
@@ -112,6 +114,42 @@ def write_file(path: str, fmt: str, header: list[str], data: Iterable[list], tit
     with open(path, "w", encoding="utf-8", newline="") as fh:
         for chunk in csv_chunks(header, data):
             fh.write(chunk)
+
+
+class ExportCommand(BaseCommand):
+    """An export command of any app: ``FILE --club SLUG [--format csv|xlsx]`` (the format
+    follows the file's ending when not given). Subclasses say what the rows are."""
+
+    sheet_title = "Eksport"
+    counted = "rows"
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="where to write")
+        parser.add_argument("--club", required=True, help="the club's short name (slug)")
+        parser.add_argument("--format", choices=["csv", "xlsx"], default=None)
+
+    def export(self, club) -> tuple[list[str], Iterable[list]]:
+        """(header, rows) of ``club``; runs inside the club's scope."""
+        raise NotImplementedError
+
+    def handle(self, file, club, format, **options):
+        fmt = format or ("xlsx" if file.lower().endswith(".xlsx") else "csv")
+        with scopes_disabled():
+            target = Club.objects.filter(slug=club).first()
+        if target is None:
+            raise CommandError(f"There is no club '{club}'.")
+        written = 0
+
+        def counting(data):
+            nonlocal written
+            for row in data:
+                written += 1
+                yield row
+
+        with scope(club=target):
+            header, data = self.export(target)
+            write_file(file, fmt, header, counting(data), title=self.sheet_title)
+        self.stdout.write(self.style.SUCCESS(f"{written} {self.counted} written to {file}."))
 
 
 def export_queryset(memberships: "Membership.objects") -> tuple[list[str], Iterator[list]]:
