@@ -6,6 +6,7 @@ openpyxl in write-only mode. National id numbers are never exported.
 
 import csv
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 
 from django.core.management.base import BaseCommand, CommandError
@@ -116,7 +117,7 @@ def write_file(path: str, fmt: str, header: list[str], data: Iterable[list], tit
             fh.write(chunk)
 
 
-class ExportCommand(BaseCommand):
+class ExportCommand(BaseCommand, ABC):
     """An export command of any app: ``FILE --club SLUG [--format csv|xlsx]`` (the format
     follows the file's ending when not given). Subclasses say what the rows are."""
 
@@ -128,9 +129,9 @@ class ExportCommand(BaseCommand):
         parser.add_argument("--club", required=True, help="the club's short name (slug)")
         parser.add_argument("--format", choices=["csv", "xlsx"], default=None)
 
+    @abstractmethod
     def export(self, club) -> tuple[list[str], Iterable[list]]:
         """(header, rows) of ``club``; runs inside the club's scope."""
-        raise NotImplementedError
 
     def handle(self, file, club, format, **options):
         fmt = format or ("xlsx" if file.lower().endswith(".xlsx") else "csv")

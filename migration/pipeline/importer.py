@@ -538,20 +538,12 @@ class Importer(GuardianLinks, WaitlistImport):
 
 def _contact_rows(pks: set[int]) -> list[tuple]:
     """(pk, e-mail, mobile as E.164 text, address, postcode, city, national id hash) of
-    these persons, as the normaliser writes them: no phone number is parsed."""
-    fields = ("pk", *CONTACT_FIELDS, "national_id_hash")
-    if not tables.fast():
-        return [
-            (pk, email, contact_text(mobile) if mobile else "", *rest)
-            for pk, email, mobile, *rest in Person.objects.filter(pk__in=pks).values_list(*fields)
-        ]
-    columns = ", ".join(Person._meta.get_field(f).column for f in ("id", *fields[1:]))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns} FROM {Person._meta.db_table} WHERE id = ANY(%s)",  # noqa: S608
-            [list(pks)],
-        )
-        return [tuple("" if x is None and i < 6 else x for i, x in enumerate(r)) for r in cursor]
+    these persons, as the normaliser writes them ("" for nothing)."""
+    rows = tables.select_in(Person, ["pk", *CONTACT_FIELDS, "national_id_hash"], "pk", pks)
+    return [
+        (pk, email or "", contact_text(mobile) if mobile else "", *(x or "" for x in rest), hash_)
+        for pk, email, mobile, *rest, hash_ in rows
+    ]
 
 
 def _errors(checked: Checked) -> str:
