@@ -11,10 +11,13 @@ urlpatterns = [
     path("", include("comms.urls")),
     path("", include("invitations.urls_public")),
     path("min-side/", include("members.urls_min_side")),
+    path("min-side/faktura/", include("billing.urls_min_side")),
+    path("betaling/", include("billing.urls_public")),
     path("club/<slug:club_slug>/", include("members.urls")),
     path("club/<slug:club_slug>/", include("comms.urls_club")),
     path("club/<slug:club_slug>/", include("migration.urls")),
     path("club/<slug:club_slug>/", include("invitations.urls")),
+    path("club/<slug:club_slug>/", include("billing.urls")),
 ]
 
 if settings.DEBUG:

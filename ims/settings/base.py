@@ -181,7 +181,9 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=0) or None
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # COMMS_QUEUE: the queue e-mail and SMS sends go to (workers consume default,messages,pdf).
 COMMS_QUEUE = env.str("COMMS_QUEUE", default="messages")
-CELERY_TASK_ROUTES = {"comms.*": {"queue": COMMS_QUEUE}}
+# PDF_QUEUE: the queue invoice and credit note PDFs are rendered on (DESIGN.md).
+PDF_QUEUE = env.str("PDF_QUEUE", default="pdf")
+CELERY_TASK_ROUTES = {"comms.*": {"queue": COMMS_QUEUE}, "billing.pdf.*": {"queue": PDF_QUEUE}}
 CELERY_BEAT_SCHEDULE = {
     # The outbox sweep: messages stuck in "queued" are queued again (comms.services).
     "comms-sweep-stuck": {"task": "comms.sweep_stuck", "schedule": 300.0},
