@@ -2,6 +2,7 @@
 two places (``DecimalField(max_digits=12, decimal_places=2)``), never a float."""
 
 from .agreements import Agreement
+from .card import CardPayment
 from .fees import Fee, Period, PriceRule
 from .invoices import (
     CreditNote,
@@ -15,6 +16,7 @@ from .payments import Payment
 
 __all__ = [
     "Agreement",
+    "CardPayment",
     "CreditNote",
     "Fee",
     "Invoice",
