@@ -606,6 +606,17 @@ def record_payment(
     return payment, True
 
 
+def mark_prepaid(invoice: Invoice) -> bool:
+    """A card payment was started and did not go through: the invoice stays open with
+    payment type PrePaid (R-BIL-8). Only an open invoice moves; returns whether it did."""
+    with scope(club=invoice.club_id):
+        return bool(
+            Invoice.objects.filter(
+                pk=invoice.pk, status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTLY_CREDITED]
+            ).update(payment_method=InvoicePaymentMethod.PREPAID)
+        )
+
+
 def record_refund(
     invoice: Invoice,
     *,
