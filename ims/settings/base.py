@@ -244,3 +244,24 @@ def require(name: str, value: str, insecure: str) -> None:
     """Stop start-up when a secret still has its development default."""
     if not value or value == insecure:
         raise ImproperlyConfigured(f"{name} must be set in the environment (see .env.example).")
+
+
+# --- Card payment (billing.payments, R-BIL-8) -------------------------------------------
+# PAYMENT_PROVIDER: test (default: the built-in test provider and its own payment page
+# under /betaling/test/, for the demo and the tests; never takes money) or stripe (Stripe
+# Checkout: STRIPE_SECRET_KEY, the API key; STRIPE_WEBHOOK_SECRET, the whsec_… secret of
+# the webhook endpoint /betaling/webhook/stripe/; STRIPE_API_BASE, the API address).
+# PAYMENT_SESSION_MINUTES: how long a started payment can be completed (Stripe: 30–1440).
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="test")
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+PAYMENT_SESSION_MINUTES = env.int("PAYMENT_SESSION_MINUTES", default=60)
+if PAYMENT_PROVIDER not in ("test", "stripe"):
+    raise ImproperlyConfigured(f"PAYMENT_PROVIDER={PAYMENT_PROVIDER!r}: use test or stripe.")
+if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET."
+    )
+if not 30 <= PAYMENT_SESSION_MINUTES <= 1440:
+    raise ImproperlyConfigured("PAYMENT_SESSION_MINUTES must be between 30 and 1440.")
