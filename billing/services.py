@@ -15,6 +15,7 @@ Idempotency and no gaps (R-BIL-4, R-BIL-5, DESIGN.md "Money and invoices"):
 """
 
 import calendar
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -643,6 +644,39 @@ def record_refund(
             reference=reference,
             kid=invoice.kid,
         )
+
+
+# --- page guards ---------------------------------------------------------------------
+
+
+def money_state(invoice: Invoice) -> str:
+    """The invoice's money as a page saw it (status, credited, paid). A form carries it
+    and the action is refused when it changed since (``unchanged_since``)."""
+    return f"{invoice.status}:{credited_amount(invoice)}:{paid_amount(invoice)}"
+
+
+@contextmanager
+def unchanged_since(invoice: Invoice, seen: str):
+    """Hold the invoice locked while an admin's action runs, and refuse the action when
+    the invoice's money changed since the page was shown: a double submit, or two admins
+    at once, credits or registers a payment once, never twice."""
+    with scope(club=invoice.club), transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if money_state(locked) != seen:
+            raise BillingError(
+                _(
+                    "The invoice changed after you opened it (the form was sent twice, or "
+                    "someone registered a payment or credit note meanwhile). Nothing was "
+                    "done: look at the invoice again."
+                )
+            )
+        yield locked
+
+
+def member_may_cancel(agreement: Agreement) -> bool:
+    """A member cancels a training, class or product agreement on Min side (R-ACT-6); the
+    membership fee ends with the membership, which is cancelled on its own."""
+    return agreement.cancelled_at is None and agreement.fee.kind != Fee.Kind.MEMBERSHIP
 
 
 # --- preview -------------------------------------------------------------------------

@@ -13,14 +13,17 @@ from members.models import Club
 
 
 @shared_task(name="billing.run_invoices", acks_late=True)
-def run_invoices(club_id: int, run_date: str | None = None, user_id: int | None = None) -> int:
+def run_invoices(
+    club_id: int, run_date: str | None = None, user_id: int | None = None, send: bool = False
+) -> int:
     """One club's invoice run (on demand or from the daily beat); repeating it is harmless
-    (R-BIL-4). Returns the number of invoices made."""
+    (R-BIL-4). ``send``: the run's invoices are to be sent. Returns the number of invoices
+    made."""
     with scopes_disabled():
         club = Club.objects.get(pk=club_id)
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     day = date.fromisoformat(run_date) if run_date else timezone.localdate()
-    return services.run_invoices(club, day, by=user).invoices
+    return services.run_invoices(club, day, by=user, send=send).invoices
 
 
 @shared_task(name="billing.daily_runs")
