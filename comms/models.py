@@ -151,3 +151,25 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.to_address} ({self.status})"
+
+
+class OutboundAttachment(models.Model):
+    """A file sent with an e-mail (an invoice PDF, R-BIL-6). The message holds only the
+    file's name in default storage, never its bytes: the file is read when the message is
+    sent, so a message retried three times reads the same stored file three times. It is
+    reached through its message only (club-scoped there)."""
+
+    message = models.ForeignKey(
+        OutboundMessage, on_delete=models.CASCADE, related_name="attachments"
+    )
+    filename = models.CharField(_("file name"), max_length=150)
+    content_type = models.CharField(_("content type"), max_length=100)
+    storage_name = models.CharField(max_length=300, help_text="The file's name in default storage.")
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["message", "pk"]
+
+    def __str__(self) -> str:
+        return self.filename

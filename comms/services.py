@@ -19,7 +19,7 @@ import hashlib
 import logging
 import re
 import smtplib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import formataddr, parseaddr
@@ -27,6 +27,7 @@ from email.utils import formataddr, parseaddr
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -38,7 +39,7 @@ from django_scopes import scopes_disabled
 
 from comms import sms
 from comms.errors import PermanentFailure, SendFailure, TemporaryFailure
-from comms.models import Channel, Kind, OutboundMessage, SendBatch
+from comms.models import Channel, Kind, OutboundAttachment, OutboundMessage, SendBatch
 from comms.rendering import (
     UnsubscribeLinks,
     person_id_from_token,
@@ -67,6 +68,17 @@ class CommsError(ValidationError):
 # --- Queueing --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A stored file to send with an e-mail: the name the recipient sees, its content
+    type, and its name in default storage (``invoice.pdf.name``). Only the name is kept
+    with the message; the bytes are read from storage when it is sent."""
+
+    filename: str
+    content_type: str
+    storage_name: str
+
+
 def queue_email(
     *,
     club,
@@ -78,11 +90,13 @@ def queue_email(
     idempotency_key: str,
     about_person=None,
     batch: SendBatch | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> OutboundMessage | None:
     """Queue one e-mail rendered from ``<template>.subject.txt``, ``<template>.txt`` and
     ``<template>.html`` (which extend ``comms/email/base.*``). Their context holds
     ``club``, ``person``, ``about_person``, ``site_url``, and for newsletters
-    ``unsubscribe_url``, plus ``context``."""
+    ``unsubscribe_url``, plus ``context``. ``attachments`` are stored files sent with it
+    (each must exist in default storage)."""
     existing = _existing(idempotency_key)
     if existing is not None:
         return existing
@@ -91,6 +105,11 @@ def queue_email(
     to_address = (to_address or "").strip()
     if not to_address:
         raise CommsError(_("%(name)s has no e-mail address.") % {"name": person})
+    for attachment in attachments:
+        if not attachment.storage_name or not default_storage.exists(attachment.storage_name):
+            raise CommsError(
+                _("The file %(name)s to attach is missing.") % {"name": attachment.filename}
+            )
     subject, text, html = render_email(
         template,
         {"club": club, "person": person, "about_person": about_person, **(context or {})},
@@ -109,7 +128,7 @@ def queue_email(
         body_html=html,
         idempotency_key=idempotency_key,
     )
-    return _insert(message)
+    return _insert(message, attachments)
 
 
 def queue_sms(
@@ -189,12 +208,21 @@ def _opted_out(person, kind: str) -> bool:
     return kind == Kind.NEWSLETTER and person.newsletter_opt_out_at is not None
 
 
-def _insert(message: OutboundMessage) -> OutboundMessage:
-    """Write the row (a concurrent insert of the same key gives the other row back) and
-    queue its send for after the caller's commit."""
+def _insert(message: OutboundMessage, attachments: Sequence[Attachment] = ()) -> OutboundMessage:
+    """Write the row and its attachments (a concurrent insert of the same key gives the
+    other row back) and queue its send for after the caller's commit."""
     try:
         with transaction.atomic():
             message.save()
+            OutboundAttachment.objects.bulk_create(
+                OutboundAttachment(
+                    message=message,
+                    filename=a.filename[:150],
+                    content_type=a.content_type,
+                    storage_name=a.storage_name,
+                )
+                for a in attachments
+            )
     except IntegrityError:
         existing = _existing(message.idempotency_key)
         if existing is None:
@@ -621,6 +649,8 @@ def _deliver_email(message: OutboundMessage) -> str:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
+    for attachment in message.attachments.all():
+        email.attach(attachment.filename, _stored_bytes(attachment), attachment.content_type)
     try:
         email.send()
     except smtplib.SMTPRecipientsRefused as exc:
@@ -643,6 +673,22 @@ def _deliver_email(message: OutboundMessage) -> str:
             _("The mail server could not be reached (%(error)s).") % {"error": exc}
         ) from exc
     return message_id.strip("<>")
+
+
+def _stored_bytes(attachment: OutboundAttachment) -> bytes:
+    """The attached file from storage: gone is permanent, unreadable is temporary."""
+    try:
+        with default_storage.open(attachment.storage_name, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError as exc:
+        raise PermanentFailure(
+            _("The attached file %(name)s is no longer stored.") % {"name": attachment.filename}
+        ) from exc
+    except OSError as exc:
+        raise TemporaryFailure(
+            _("The attached file %(name)s could not be read (%(error)s).")
+            % {"name": attachment.filename, "error": exc}
+        ) from exc
 
 
 def sms_sender(club) -> str:
