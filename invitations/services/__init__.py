@@ -1,5 +1,7 @@
 """Activation of a migrated club, verification of its members, and Min side invitations
-(SPEC §5, R-ACT-1 … R-ACT-5). Views, the ``activate_club`` command and tests call these.
+(SPEC §5, R-ACT-1 … R-ACT-5); invitations to register, one-time SMS codes and new logins
+from an invitation (SPEC §8, R-REG-1 … R-REG-4). Views, the ``activate_club`` command and
+tests call these.
 
 Every e-mail goes through the outbox (``comms.services.queue_email``) in the transaction
 that records why it was sent, with an idempotency key: running an activation twice, a
@@ -15,6 +17,17 @@ from invitations.services.common import (
     new_send_key,
     running_batches,
 )
+from invitations.services.invites import VALID_DAYS as INVITATION_VALID_DAYS
+from invitations.services.invites import (
+    InvitationResult,
+    find_invitation,
+    link_state,
+    list_counts,
+    mark_opened,
+    resend_invitation,
+    revoke_invitation,
+    send_invitations,
+)
 from invitations.services.min_side import (
     InviteRefused,
     InviteResult,
@@ -25,6 +38,23 @@ from invitations.services.min_side import (
     invite_state,
     redeem_invite,
     send_min_side_invites,
+)
+from invitations.services.phone_codes import (
+    CodeRefused,
+    check_code,
+    seconds_until_resend,
+    send_code,
+)
+from invitations.services.registration import (
+    Identity,
+    NewLogin,
+    RegistrationRefused,
+    accept_invitation,
+    check_identity,
+    consent_texts,
+    create_login,
+    email_taken,
+    phone_purpose,
 )
 from invitations.services.verification import (
     ActivationOverview,
@@ -41,6 +71,28 @@ from invitations.services.verification import (
 )
 
 __all__ = [
+    "INVITATION_VALID_DAYS",
+    "CodeRefused",
+    "Identity",
+    "InvitationResult",
+    "NewLogin",
+    "RegistrationRefused",
+    "accept_invitation",
+    "check_code",
+    "check_identity",
+    "consent_texts",
+    "create_login",
+    "email_taken",
+    "find_invitation",
+    "link_state",
+    "list_counts",
+    "mark_opened",
+    "phone_purpose",
+    "resend_invitation",
+    "revoke_invitation",
+    "seconds_until_resend",
+    "send_code",
+    "send_invitations",
     "ActivationOverview",
     "ActivationResult",
     "Confirmation",

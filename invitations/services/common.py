@@ -5,7 +5,7 @@ loaded with what ``contact_for`` needs."""
 import uuid
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -80,3 +80,13 @@ def running_batches(club) -> list[SendBatch]:
         .filter(Q(total__gt=0) | Q(created_at__gte=recent))
         .order_by("-created_at")[:5]
     )
+
+
+def advisory_lock(key: str) -> None:
+    """Hold a transaction-level lock on ``key`` until the transaction ends (PostgreSQL;
+    elsewhere the database runs one writing transaction at a time anyway). For rules
+    that no row can be locked for: "at most n codes an hour", "no second person"."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
