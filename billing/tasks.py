@@ -9,6 +9,7 @@ from django_scopes import scopes_disabled
 
 from billing import services
 from billing.models import InvoiceRun
+from billing.pdf.tasks import issue_credit_note, issue_invoices  # the pdf queue's tasks
 from members.models import Club
 
 
@@ -43,4 +44,4 @@ def daily_runs() -> int:
     return len(club_ids)
 
 
-__all__ = ["daily_runs", "run_invoices"]
+__all__ = ["daily_runs", "issue_credit_note", "issue_invoices", "run_invoices"]
