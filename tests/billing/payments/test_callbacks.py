@@ -107,3 +107,17 @@ def test_two_stripe_webhooks_at_once_are_one_payment(stripe, agnes):
     with scopes_disabled():
         assert len(payments()) == 1
     assert reload(agnes["invoice"]).status == "paid"
+
+
+def test_a_prepaid_invoice_can_be_credited_and_is_then_not_payable(agnes):
+    """R-BIL-9: an unpaid PrePaid invoice is credited like any unpaid invoice."""
+    card = started(agnes)
+    services.apply_event(
+        "test", ProviderEvent(card.provider_reference, CardPayment.Status.CANCELLED)
+    )
+    assert reload(agnes["invoice"]).payment_method == "prepaid"
+    billing.credit_invoice(agnes["invoice"])
+    invoice = reload(agnes["invoice"])
+    assert (invoice.status, invoice.payment_method) == ("credited", "prepaid")
+    with pytest.raises(billing.BillingError, match="credited"):
+        services.start_payment(invoice, agnes["person"], "http://testserver")
