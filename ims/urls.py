@@ -17,6 +17,7 @@ urlpatterns = [
     path("club/<slug:club_slug>/", include("comms.urls_club")),
     path("club/<slug:club_slug>/", include("migration.urls")),
     path("club/<slug:club_slug>/", include("invitations.urls")),
+    path("club/<slug:club_slug>/", include("invitations.urls_club")),
     path("club/<slug:club_slug>/", include("billing.urls")),
 ]
 

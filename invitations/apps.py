@@ -26,3 +26,18 @@ class InvitationsConfig(AppConfig):
                 visible=lambda access: access.is_admin,
             )
         )
+        register_invite_action()
+
+
+def register_invite_action() -> None:
+    """ "Invite" on the member overview (R-REG-1), for club admins."""
+    from django.urls import reverse
+
+    from members.actions import PageAction, register_page_action
+
+    def url(request, _query):
+        if not request.club_access.is_admin:
+            return None
+        return reverse("invites:new", kwargs={"club_slug": request.club.slug})
+
+    register_page_action(PageAction("invite", _("Invite"), "member_list", url, order=10))

@@ -30,10 +30,11 @@ OPEN_STATES = (InvitationState.SENT, InvitationState.OPENED)
 
 class InvitationQuerySet(models.QuerySet):
     def with_state(self, now=None):
-        """Annotate ``state`` (stored status, or ``expired``) for filtering and counting."""
+        """Annotate ``state_now`` (the stored status, or ``expired``) for filtering and
+        counting in the database."""
         now = now or timezone.now()
         return self.annotate(
-            state=Case(
+            state_now=Case(
                 When(
                     Q(status__in=OPEN_STATES) & Q(expires_at__lte=now),
                     then=Value(InvitationState.EXPIRED.value),
@@ -124,17 +125,23 @@ class Invitation(models.Model):
     def is_expired(self, now=None) -> bool:
         return (now or timezone.now()) >= self.expires_at
 
-    def state(self, now=None) -> str:
+    def state_at(self, now=None) -> str:
+        """The stored status, or ``expired`` for an open invitation past its date."""
         if self.status in OPEN_STATES and self.is_expired(now):
             return InvitationState.EXPIRED.value
         return self.status
 
+    @property
+    def state(self) -> str:
+        return self.state_at()
+
     def get_state_display(self) -> str:
-        return str(InvitationState(self.state()).label)
+        return str(InvitationState(self.state).label)
 
     @property
-    def is_open(self) -> bool:
-        return self.state() in OPEN_STATES
+    def messages(self) -> list:
+        """The last e-mail and SMS sent with the link (for their delivery status)."""
+        return [m for m in (self.email_message, self.sms_message) if m is not None]
 
 
 class ConsentKind(models.TextChoices):

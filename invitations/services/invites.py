@@ -151,7 +151,7 @@ def resend_invitation(invitation: Invitation, *, by=None, seen_round: int | None
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if seen_round is not None and locked.resend_count != seen_round:
             return False
-        state = locked.state()
+        state = locked.state
         if state not in (State.SENT, State.OPENED, State.EXPIRED):
             raise InvitationError(
                 _("This invitation is “%(state)s” and cannot be sent again.")
@@ -214,7 +214,7 @@ def link_state(invitation: Invitation | None) -> str:
     """invalid, revoked, expired, registered or open (sent or opened)."""
     if invitation is None:
         return "invalid"
-    state = invitation.state()
+    state = invitation.state
     return "open" if state in OPEN_STATES else state
 
 
@@ -237,8 +237,8 @@ def list_counts(club) -> dict[str, int]:
         Invitation.objects.filter(club=club)
         .with_state()
         .order_by()
-        .values("state")
+        .values("state_now")
         .annotate(n=Count("pk"))
     )
-    counts.update({row["state"]: row["n"] for row in rows})
+    counts.update({row["state_now"]: row["n"] for row in rows})
     return counts

@@ -87,7 +87,7 @@ def invitation_list(request, club_slug):
         .order_by("-created_at", "-pk")
     )
     if state in InvitationState.values:
-        invitations = invitations.filter(state=state)
+        invitations = invitations.filter(state_now=state)
     else:
         state = ""
     page = Paginator(invitations, PAGE_SIZE).get_page(request.GET.get("page"))

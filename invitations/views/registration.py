@@ -154,13 +154,18 @@ def _phone(request, found, wizard, context):
                     ip=get_adapter(request).get_client_ip(request),
                 )
             except services.CodeRefused as exc:
-                phone_form.add_error("phone", str(exc))
+                if phone == sent_to:  # "send a new code": stay with the code form
+                    context["send_error"] = str(exc)
+                else:
+                    phone_form.add_error("phone", str(exc))
+                    changing = True
             else:
                 if confirmed:
                     wizard.forget_confirmation()
                 wizard.set_code_sent(phone)
                 return redirect(request.path)
-        changing = True
+        else:
+            changing = True
     elif action == "verify" and sent_to:
         code_form = CodeForm(request.POST)
         if code_form.is_valid():
@@ -180,7 +185,9 @@ def _phone(request, found, wizard, context):
             "phone_form": phone_form,
             "code_form": code_form,
             "sent_to": sent_to,
+            "sent_to_display": format_phone(sent_to),
             "confirmed": confirmed[0] if confirmed else "",
+            "confirmed_display": format_phone(confirmed[0]) if confirmed else "",
             "changing": changing,
             "wait": services.seconds_until_resend(sent_to) if sent_to else 0,
             "next_url": _step_url(code, "account"),
