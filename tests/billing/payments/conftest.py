@@ -16,6 +16,7 @@ from . import fake_stripe
 
 PASSWORD = "pw-123456789"  # noqa: S105
 PRICE = Decimal("1250.00")
+CLUB = "faktura-il"  # make_club's slug
 WEBHOOK = reverse_lazy("payments:webhook", args=["stripe"])
 
 
@@ -59,13 +60,15 @@ def agnes(members):
 
 
 def card_payments(**filters) -> list[CardPayment]:
+    """The test club's card payments (the seeded demo clubs have their own)."""
     with scopes_disabled():
-        return list(CardPayment.objects.filter(**filters).order_by("pk"))
+        return list(CardPayment.objects.filter(club__slug=CLUB, **filters).order_by("pk"))
 
 
 def payments(**filters) -> list[Payment]:
+    """The test club's payments."""
     with scopes_disabled():
-        return list(Payment.objects.filter(**filters).order_by("pk"))
+        return list(Payment.objects.filter(club__slug=CLUB, **filters).order_by("pk"))
 
 
 def reload(invoice: Invoice) -> Invoice:
