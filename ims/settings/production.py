@@ -3,6 +3,8 @@
 ``python manage.py check --deploy --settings=ims.settings.production`` must be clean.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import _DEV_FERNET, _DEV_SECRET, env, require
 
@@ -27,3 +29,11 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# The built-in test provider takes no money: production uses it only when told so on purpose
+# (a staging site), never by default.
+if PAYMENT_PROVIDER == "test" and not env.bool("PAYMENT_ALLOW_TEST_PROVIDER", default=False):  # noqa: F405
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER=test takes no money; set PAYMENT_PROVIDER=stripe (or "
+        "PAYMENT_ALLOW_TEST_PROVIDER=true on a staging site)."
+    )
