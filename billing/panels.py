@@ -1,6 +1,94 @@
 """Billing's navigation entry and its panels on the member card and on Min side,
-registered into members' registries (members never imports billing)."""
+registered into members' registries (members never imports billing). Club admins only:
+group admins see no billing."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from billing import queries, services
+from billing.models import Fee
+
+
+def _admin(access) -> bool:
+    return access.is_admin
+
+
+def agreements_card_context(request, membership) -> dict:
+    """The member's agreements (R-BIL-2), and those they receive the invoice for."""
+    club, person = request.club, membership.person
+    return {
+        "membership": membership,
+        "agreements": list(queries.member_agreements(club, person)),
+        "pays_for": list(queries.agreements_paid_for_others(club, person)),
+        "has_fees": Fee.objects.filter(club=club, is_active=True).exists(),
+    }
+
+
+def invoices_card_context(request, membership) -> dict:
+    """Invoices the member receives or is on a line of, newest first."""
+    invoices = queries.member_invoices(request.club, membership.person)
+    return {
+        "invoices": list(invoices[: queries.CARD_LIMIT]),
+        "count": invoices.count(),
+        "person": membership.person,
+        "today": timezone.localdate(),
+    }
+
+
+def min_side_invoices_context(request, person) -> dict | None:
+    invoices = queries.min_side_invoices(request.user.person, person)
+    return {"invoices": invoices, "today": timezone.localdate()} if invoices else None
+
+
+def min_side_agreements_context(request, person) -> dict | None:
+    agreements = queries.min_side_agreements(person)
+    for agreement in agreements:
+        agreement.member_may_cancel = services.member_may_cancel(agreement)
+    return {"agreements": agreements} if agreements else None
 
 
 def register() -> None:
-    """Called from ``BillingConfig.ready()``; the pages land here as they are built."""
+    """Called from ``BillingConfig.ready()``."""
+    from members import minside
+    from members.navigation import NavItem, register_nav_item
+    from members.panels import Panel, register_member_card_panel
+
+    register_nav_item(NavItem("billing", _("Billing"), "billing:invoices", 50, admin_only=True))
+    register_member_card_panel(
+        Panel(
+            "agreements",
+            _("Agreements"),
+            "billing/panels/agreements.html",
+            agreements_card_context,
+            order=40,
+            visible=_admin,
+        )
+    )
+    register_member_card_panel(
+        Panel(
+            "invoices",
+            _("Invoices"),
+            "billing/panels/invoices.html",
+            invoices_card_context,
+            order=45,
+            visible=_admin,
+        )
+    )
+    minside.register_min_side_panel(
+        minside.Panel(
+            "invoices",
+            _("Invoices"),
+            "billing/min_side/invoices.html",
+            min_side_invoices_context,
+            order=40,
+        )
+    )
+    minside.register_min_side_panel(
+        minside.Panel(
+            "agreements",
+            _("Agreements"),
+            "billing/min_side/agreements.html",
+            min_side_agreements_context,
+            order=45,
+        )
+    )

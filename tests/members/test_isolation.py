@@ -8,8 +8,11 @@ knows fails the test until it is added here.
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django_scopes import ScopeError, scopes_disabled
 
+from billing import services as billing_services
+from billing.models import Agreement, CreditNote, Fee, Invoice, PriceRule
 from comms.models import SendBatch
 from members.models import Group, GroupMember, Membership
 from migration.models import ImportBatch, ImportRow
@@ -63,13 +66,47 @@ def objects_of(club) -> dict[str, object]:
         send = SendBatch.objects.filter(club=club).first() or SendBatch.objects.create(
             club=club, key=f"isolation:{club.pk}", channel="email", kind="transactional"
         )
+        billing = billing_objects_of(club, membership)
     return {
+        **billing,
         "membership_id": membership.pk,
         "group_id": group.pk,
         "batch_id": batch.pk,
         "row_id": row.pk,
         "send_id": send.pk,
         "fmt": "csv",
+    }
+
+
+def billing_objects_of(club, membership) -> dict[str, int]:
+    """A fee with a price rule, an agreement, an invoice run with an invoice and a credit
+    note of ``club``: the demo's, or made here when the demo has none."""
+    today = timezone.localdate()
+    fee = Fee.objects.filter(club=club).order_by("pk").first() or Fee.objects.create(
+        club=club, name="Isolasjon", kind=Fee.Kind.PRODUCT, price=100, period="once"
+    )
+    rule = PriceRule.objects.filter(club=club).first() or PriceRule.objects.create(
+        club=club, fee=fee, kind=PriceRule.Kind.AGE_BAND, max_age=12, amount=50
+    )
+    agreement = Agreement.objects.filter(club=club).order_by("pk").first()
+    if agreement is None:
+        agreement = billing_services.create_agreement(
+            membership, fee, source="admin", next_billing_date=today
+        )
+    invoice = Invoice.objects.filter(club=club, run__isnull=False).order_by("pk").first()
+    if invoice is None:
+        billing_services.run_invoices(club, today)
+        invoice = Invoice.objects.filter(club=club).order_by("pk").first()
+    note = CreditNote.objects.filter(club=club).first() or billing_services.credit_invoice(
+        invoice, amount=1
+    )
+    return {
+        "fee_id": fee.pk,
+        "rule_id": rule.pk,
+        "agreement_id": agreement.pk,
+        "invoice_id": invoice.pk,
+        "credit_note_id": note.pk,
+        "run_id": invoice.run_id,
     }
 
 
@@ -139,6 +176,15 @@ def test_unscoped_query_on_club_model_raises(demo):
     for model in (Membership, Group, GroupMember):
         with pytest.raises(ScopeError):
             list(model.objects.all())
+
+
+@pytest.mark.parametrize("route,name", [r for r in club_url_names() if r[1].startswith("billing:")])
+def test_group_admin_sees_no_billing(client, demo, route, name):
+    """Billing is the club admin's: a group admin gets 403 on every billing page."""
+    url = build(name, demo["a"].slug, objects_of(demo["a"]))
+    client.force_login(demo["coach_a"])
+    assert client.get(url).status_code in (403, 405), url
+    assert client.post(url).status_code == 403, url
 
 
 class TestGroupAdmin:
