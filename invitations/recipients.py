@@ -4,7 +4,8 @@ Addresses are separated by commas, semicolons, tabs, spaces or new lines. A mobi
 may itself contain spaces ("912 34 567", "+47 912 34 567"): neighbouring groups of digits
 are joined when together they make a valid number. "Name <address>" (as copied from an
 e-mail program) gives the address. A line with exactly one e-mail address and one mobile
-number (say, two columns pasted from a spreadsheet) is one person, invited by both.
+number and no comma or semicolon (say, two columns pasted from a spreadsheet) is one
+person, invited by both.
 
 Every piece of the text ends up either in an entry or in ``invalid`` with a reason in
 plain words; duplicates are folded and counted.
@@ -25,6 +26,7 @@ MAX_RECIPIENTS = 500
 MAX_WORDS_IN_NUMBER = 5  # "+47 912 34 567" is four
 
 _CHUNKS = re.compile(r"[,;\t]+")
+_LIST_MARKS = re.compile(r"[,;]")
 _PHONEISH = re.compile(r"[+(]?[\d().\-]+")
 _validate_email = EmailValidator()
 
@@ -72,7 +74,8 @@ def parse_recipients(text: str) -> Recipients:
                 phones.append(value)
             else:
                 result.invalid.append(Invalid(token, value))
-        if len(emails) == 1 and len(phones) == 1 and len(result.invalid) == bad_before:
+        pair = len(emails) == 1 and len(phones) == 1 and not _LIST_MARKS.search(line)
+        if pair and len(result.invalid) == bad_before:
             found = [Entry(email=emails[0], phone=phones[0])]
         else:
             found = [Entry(email=e) for e in emails] + [Entry(phone=p) for p in phones]

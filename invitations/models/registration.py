@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from members.filters import format_phone
+
 
 class InvitationState(models.TextChoices):
     """What the admin sees. ``expired`` is not stored: an invitation still ``sent`` or
@@ -119,8 +121,12 @@ class Invitation(models.Model):
         return f"invitation to {self.address} ({self.status})"
 
     @property
+    def phone_display(self) -> str:
+        return format_phone(self.phone)
+
+    @property
     def address(self) -> str:
-        return " / ".join(a for a in (self.email, self.phone) if a)
+        return " / ".join(a for a in (self.email, self.phone_display) if a)
 
     def is_expired(self, now=None) -> bool:
         return (now or timezone.now()) >= self.expires_at
