@@ -43,6 +43,7 @@ from billing.models import (
     Period,
 )
 from billing.models.fees import PERIOD_MONTHS
+from billing.pdf.tasks import queue_credit_note_pdf, queue_run_pdfs
 from members.models import Club, GroupMember, Membership, Person
 
 ADULT_AGE = 18
@@ -335,6 +336,7 @@ def _run(run: InvoiceRun, club: Club, run_date: date, batch_size: int) -> Invoic
             status=InvoiceRun.Status.FINISHED, finished_at=timezone.now()
         )
         run.refresh_from_db()
+        queue_run_pdfs(run)  # its PDFs on the pdf queue, sent if the run sends (R-BIL-6)
     return run
 
 
@@ -558,6 +560,7 @@ def credit_invoice(
         fully = amount == creditable
         invoice.status = Invoice.Status.CREDITED if fully else Invoice.Status.PARTLY_CREDITED
         invoice.save(update_fields=["status"])
+        queue_credit_note_pdf(note)  # its PDF, e-mailed if the invoice was (R-BIL-6)
     return note
 
 
