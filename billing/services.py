@@ -100,7 +100,8 @@ def payer_for(membership: Membership, on: date | None = None) -> Person:
         return household.payer
     age = person.age_on(on or timezone.localdate())
     if age is not None and age < ADULT_AGE:
-        guardian = person.guardians.order_by("pk").first()
+        # all(), not order_by(): guardians prefetched for many memberships are used
+        guardian = min(person.guardians.all(), key=lambda g: g.pk, default=None)
         if guardian is not None:
             return guardian
     return person
@@ -124,19 +125,8 @@ def create_agreement(
         ).first()
         if existing:
             return existing
-        agreement = Agreement(
-            club_id=membership.club_id,
-            fee=fee,
-            person_id=membership.person_id,
-            membership=membership,
-            payer=payer or payer_for(membership),
-            payment_method=(
-                Agreement.PaymentMethod.AVTALEGIRO
-                if membership.payment_method == Agreement.PaymentMethod.AVTALEGIRO
-                else Agreement.PaymentMethod.INVOICE
-            ),
-            next_billing_date=next_billing_date or first_billing_date(membership.club),
-            source=source,
+        agreement = new_agreement(
+            membership, fee, source=source, next_billing_date=next_billing_date, payer=payer
         )
         try:
             with transaction.atomic():
@@ -151,43 +141,85 @@ def create_agreement(
 def create_membership_agreement(membership: Membership) -> Agreement | None:
     """The membership fee agreement for an active membership (R-BIL-2): the category's
     membership fee in use, if any. A migrated membership keeps the old system's next
-    billing date. Call it when a membership becomes active (``members`` may not import
-    billing; the wiring comes with a signal or a service in a higher app)."""
+    billing date. (``billing.automatic`` applies the same rules to many memberships at
+    once when members' signals say they became active.)"""
     if membership.status != Membership.Status.ACTIVE or not membership.category_id:
         return None
-    with scope(club=membership.club):
-        fee = (
+    fee = membership_fee(membership.club, membership.category_id)
+    if fee is None:
+        return None
+    return create_agreement(
+        membership,
+        fee,
+        source=membership_agreement_source(membership),
+        next_billing_date=membership.next_billing_date,
+    )
+
+
+def new_agreement(
+    membership: Membership,
+    fee: Fee,
+    *,
+    source: str,
+    next_billing_date: date | None = None,
+    payer: Person | None = None,
+) -> Agreement:
+    """The agreement of ``fee`` for the member of ``membership``, not saved: first billed
+    on ``next_billing_date`` (default: the club's next billing day), paid by ``payer``
+    (default ``payer_for``), by AvtaleGiro when the membership is."""
+    return Agreement(
+        club_id=membership.club_id,
+        fee=fee,
+        person_id=membership.person_id,
+        membership=membership,
+        payer=payer or payer_for(membership),
+        payment_method=(
+            Agreement.PaymentMethod.AVTALEGIRO
+            if membership.payment_method == Agreement.PaymentMethod.AVTALEGIRO
+            else Agreement.PaymentMethod.INVOICE
+        ),
+        next_billing_date=next_billing_date or first_billing_date(membership.club),
+        source=source,
+    )
+
+
+def membership_fee(club: Club, category_id: int) -> Fee | None:
+    """The membership fee in use for a category (the first made, if there are two)."""
+    with scope(club=club):
+        return (
             Fee.objects.filter(
-                kind=Fee.Kind.MEMBERSHIP, category_id=membership.category_id, is_active=True
+                club=club, kind=Fee.Kind.MEMBERSHIP, category_id=category_id, is_active=True
             )
             .order_by("pk")
             .first()
         )
-    if fee is None:
-        return None
-    migrated = membership.source == Membership.Source.MIGRATED
-    return create_agreement(
-        membership,
-        fee,
-        source=Agreement.Source.MIGRATED if migrated else Agreement.Source.MEMBERSHIP,
-        next_billing_date=membership.next_billing_date,
-    )
+
+
+def membership_agreement_source(membership: Membership) -> str:
+    if membership.source == Membership.Source.MIGRATED:
+        return Agreement.Source.MIGRATED
+    return Agreement.Source.MEMBERSHIP
+
+
+def group_fees(group) -> list[Fee]:
+    """The fees a member of ``group`` pays: its class and training fees, and the
+    training fees of its sport."""
+    with scope(club=group.club_id):
+        match = Q(group=group)
+        if group.sport:
+            match |= Q(kind=Fee.Kind.TRAINING, group__isnull=True, sport=group.sport)
+        return list(
+            Fee.objects.filter(match, club_id=group.club_id)
+            .filter(kind__in=[Fee.Kind.CLASS, Fee.Kind.TRAINING], is_active=True)
+            .order_by("pk")
+        )
 
 
 def create_group_agreements(link: GroupMember) -> list[Agreement]:
     """Agreements for a person who joined a group: the group's class and training fees,
     and the training fees of the group's sport."""
-    group, membership = link.group, link.membership
-    with scope(club=group.club):
-        match = Q(group=group)
-        if group.sport:
-            match |= Q(kind=Fee.Kind.TRAINING, group__isnull=True, sport=group.sport)
-        fees = list(
-            Fee.objects.filter(match, kind__in=[Fee.Kind.CLASS, Fee.Kind.TRAINING])
-            .filter(is_active=True)
-            .order_by("pk")
-        )
-    return [create_agreement(membership, fee, source=Agreement.Source.GROUP) for fee in fees]
+    fees = group_fees(link.group)
+    return [create_agreement(link.membership, fee, source=Agreement.Source.GROUP) for fee in fees]
 
 
 def cancel_agreement(agreement: Agreement, *, by=None, ends_on: date | None = None) -> Agreement:
@@ -377,6 +409,9 @@ def bill_batch(run: InvoiceRun, payer_ids: list[int]) -> list[Invoice]:
 def _move_billing_dates(agreements: list) -> None:
     """Write the agreements' new next billing dates in one statement."""
     if not agreements:
+        return
+    if connection.vendor != "postgresql":  # SQLite (`make run`): the portable way
+        Agreement.objects.bulk_update(agreements, ["next_billing_date"])
         return
     table = Agreement._meta.db_table
     values = ", ".join(["(%s, %s::date)"] * len(agreements))

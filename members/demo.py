@@ -10,7 +10,7 @@ from django.db import transaction
 from django_scopes import scopes_disabled
 from stdnum.no import fodselsnummer
 
-from members import services
+from members import services, signals
 from members.models import (
     Club,
     Group,
@@ -225,7 +225,8 @@ DEMO_LOGINS = {
 
 @transaction.atomic
 def seed_demo(*, members_per_club: int = 300, shared: int = 40, password: str) -> dict:
-    """Create demo-a and demo-b with members, groups and admins. Returns the logins."""
+    """Create demo-a and demo-b with members, groups and admins, then let the apps above
+    add their demo data (``members.signals.demo_seeded``). Returns the logins."""
     builder = DemoBuilder()
     rng = builder.rng
     with scopes_disabled():
@@ -283,6 +284,13 @@ def seed_demo(*, members_per_club: int = 300, shared: int = 40, password: str) -
         user.person = parent
         user.save()
         _waitlist_place(clubs["demo-a"], child)
+        # the apps above add theirs (billing: fees, agreements, an invoice run)
+        signals.demo_seeded.send(
+            sender=Club,
+            clubs={slug: spec[0] for slug, spec in clubs.items()},
+            today=builder.today,
+            parent=parent,
+        )
     return DEMO_LOGINS
 
 

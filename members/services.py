@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from members import identity
+from members import identity, signals
 from members.models import (
     Club,
     ClubRole,
@@ -57,7 +57,9 @@ TRANSITIONS: dict[str, set[str]] = {
 def change_status(
     membership: Membership, new_status: str, *, by=None, reason: str = "", on: date | None = None
 ) -> Membership:
-    """Move a membership to ``new_status`` if SPEC §3 allows it; history records who."""
+    """Move a membership to ``new_status`` if SPEC §3 allows it; history records who.
+    Becoming active or cancelled is signalled (``members.signals``) in the same
+    transaction: billing makes or ends the member's agreements (R-BIL-2)."""
     if new_status not in Status.values:
         raise InvalidStatusTransition(_("Unknown membership status."))
     if new_status not in TRANSITIONS.get(membership.status, set()):
@@ -73,8 +75,25 @@ def change_status(
     membership._change_reason = reason[:100] if reason else ""
     if by is not None:
         membership._history_user = by
-    membership.save()
+    with transaction.atomic():
+        membership.save()
+        if new_status == Status.ACTIVE:
+            _signal_activated(membership)
+        elif new_status == Status.CANCELLED:
+            signals.memberships_ended.send(
+                sender=Membership,
+                club=membership.club,
+                membership_ids=[membership.pk],
+                on=membership.ended_on,
+                by=by,
+            )
     return membership
+
+
+def _signal_activated(membership: Membership) -> None:
+    signals.memberships_activated.send(
+        sender=Membership, club=membership.club, membership_ids=[membership.pk]
+    )
 
 
 @dataclass(frozen=True)
@@ -150,6 +169,8 @@ def add_membership(
     try:
         with transaction.atomic():
             membership.save()
+            if status == Status.ACTIVE:
+                _signal_activated(membership)
     except IntegrityError as exc:  # a double click that raced the check above
         raise AlreadyMember(
             _("%(name)s is already a member of this club.") % {"name": person}
@@ -158,10 +179,30 @@ def add_membership(
 
 
 def add_to_group(group: Group, membership: Membership) -> GroupMember:
-    link, _created = GroupMember.objects.get_or_create(
-        club=group.club, group=group, membership=membership
-    )
+    """Put the member in the group (once); a new place is signalled (fees, R-BIL-2)."""
+    with transaction.atomic():
+        link, created = GroupMember.objects.get_or_create(
+            club=group.club, group=group, membership=membership
+        )
+        if created:
+            signals.group_joined.send(sender=GroupMember, club=group.club, link_ids=[link.pk])
     return link
+
+
+def remove_from_group(link: GroupMember, *, on: date | None = None, by=None) -> None:
+    """Take the member out of the group from ``on`` (default today); signalled first, so
+    the group's fees end for them (R-BIL-2). Removing twice does nothing more."""
+    with transaction.atomic():
+        if not GroupMember.objects.filter(pk=link.pk).exists():
+            return
+        signals.group_left.send(
+            sender=GroupMember,
+            club=link.club,
+            links=[(link.group_id, link.membership_id)],
+            on=on or timezone.localdate(),
+            by=by,
+        )
+        GroupMember.objects.filter(pk=link.pk).delete()
 
 
 def reveal_national_id(person: Person, *, user, club: Club) -> str:

@@ -11,8 +11,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_scopes import scope
 
+from billing import automatic as billing_agreements
 from members import identity
 from members.models import (
     Club,
@@ -346,6 +348,23 @@ def rollback_blockers(batch: ImportBatch) -> list[str]:
     )
     if later.exists():
         reasons.append(_("A later import exists; roll that back first."))
+    billed = billing_agreements.rollback_check(people, created.get("membership", []))
+    if billed.invoices:
+        reasons.append(
+            ngettext(
+                "Its members have been invoiced: %(n)s invoice exists. Invoices are never "
+                "deleted, so the import stays; correct the members instead.",
+                "Its members have been invoiced: %(n)s invoices exist. Invoices are never "
+                "deleted, so the import stays; correct the members instead.",
+                billed.invoices,
+            )
+            % {"n": billed.invoices}
+        )
+    if billed.paying_for_others:
+        reasons.append(
+            _("Persons it created pay for other members' agreements (%(n)s).")
+            % {"n": billed.paying_for_others}
+        )
     return reasons
 
 
@@ -356,6 +375,10 @@ def rollback_batch(batch: ImportBatch, *, user) -> None:
         if reasons := rollback_blockers(batch):
             raise MigrationError(" ".join(reasons))
         created = _created_ids(batch)
+        # agreements made for its members that never billed anything go with them
+        billing_agreements.remove_uncharged(
+            created.get("person", []), created.get("membership", [])
+        )
         WaitlistEntry.objects.filter(pk__in=created.get("waitlist", [])).delete()
         GroupMember.objects.filter(pk__in=created.get("group_member", [])).delete()
         Membership.objects.filter(pk__in=created.get("membership", [])).delete()

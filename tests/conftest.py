@@ -7,6 +7,7 @@ runs them after the others, and they seed their own data with ``demo_clubs_tx``.
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 from django_scopes import scopes_disabled
 
 from members.demo import seed_demo
@@ -16,8 +17,16 @@ DEMO_PASSWORD = "demo1234"
 SMALL = {"members_per_club": 40, "shared": 10}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_media(tmp_path_factory):
+    """Files the tests store (the demo's invoice PDFs among them) go to a temporary
+    folder, never to the project's media folder."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(_session_media, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         seed_demo(password=DEMO_PASSWORD, **SMALL)
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from members import identity
 from members import services as member_services
+from members import signals as member_signals
 from members.models import (
     Club,
     Group,
@@ -372,7 +373,15 @@ class Importer(GuardianLinks, WaitlistImport):
         self.update_matched_people([w for w in linked if w.decision.outcome == MATCHED])
         self.link_guardians(linked)
         memberships = self.write_memberships(linked)
-        self.write_group_links(linked, memberships)
+        links = self.write_group_links(linked, memberships)
+        # Billing's agreements (R-BIL-2): the new active memberships first, so that
+        # the fees of the groups they came with keep the old next billing date.
+        if self.activated:
+            member_signals.memberships_activated.send(
+                sender=Importer, club=self.club, membership_ids=self.activated
+            )
+        if links:
+            member_signals.group_joined.send(sender=Importer, club=self.club, link_ids=links)
 
     def complete_birthless(self) -> None:
         """Guardians found again as members get the member row's birth date and details."""
@@ -451,7 +460,7 @@ class Importer(GuardianLinks, WaitlistImport):
     def write_memberships(self, works: list[RowWork]) -> dict[int, int]:
         """This club's membership of every linked person, created or updated as the
         rows say (a later row of the same person fills in or changes values); returns
-        person pk → membership pk."""
+        person pk → membership pk, and keeps the new active ones in ``activated``."""
         pks = {pk_of(w.person) for w in works}
         existing = {
             person: (pk, dict(zip(MEMBERSHIP_UPDATES, values, strict=True)))
@@ -496,6 +505,11 @@ class Importer(GuardianLinks, WaitlistImport):
         ids = tables.TableWriter(Membership).insert(list(new.values()))
         tables.write_history(Membership, ids, "+", user=self.user, reason="import")
         self.created("membership", ids)
+        self.activated = [  # matched persons' new memberships are active at once
+            pk
+            for pk, row in zip(ids, new.values(), strict=True)
+            if row["status"] == Membership.Status.ACTIVE
+        ]
         if changed:
             tables.update_rows(
                 Membership,
@@ -513,14 +527,15 @@ class Importer(GuardianLinks, WaitlistImport):
             zip(new, ids, strict=True)
         )
 
-    def write_group_links(self, works: list[RowWork], memberships: dict[int, int]) -> None:
+    def write_group_links(self, works: list[RowWork], memberships: dict[int, int]) -> list[int]:
+        """The rows' group places that are new; returns their ids."""
         wanted = {
             (self.group_named(name).pk, memberships[pk_of(w.person)])
             for w in works
             for name in w.v["groups"]
         }
         if not wanted:
-            return
+            return []
         existing = set(
             tables.select_in(
                 GroupMember,
@@ -533,7 +548,9 @@ class Importer(GuardianLinks, WaitlistImport):
             {"club_id": self.club.pk, "group_id": g, "membership_id": m, "joined_on": self.today}
             for g, m in sorted(wanted - existing)
         ]
-        self.created("group_member", tables.TableWriter(GroupMember).insert(rows))
+        ids = tables.TableWriter(GroupMember).insert(rows)
+        self.created("group_member", ids)
+        return ids
 
 
 def _contact_rows(pks: set[int]) -> list[tuple]:

@@ -70,12 +70,13 @@ def make_member(
         )
         if guardian is not None:
             person.guardians.add(guardian)
-        membership = add_membership(
-            club, person, source="admin", category=fee.category if fee else None
-        )
-        if household is not None:
-            membership.household = household
-            membership.save()
+        # made active without a category, so that the automatic agreement (R-BIL-2,
+        # billing.automatic) does not run: the test's own, due ``next_billing_date``,
+        # is made below
+        membership = add_membership(club, person, source="admin")
+        membership.category = fee.category if fee else None
+        membership.household = household
+        membership.save()
         if fee is not None:
             services.create_agreement(
                 membership, fee, source="admin", next_billing_date=next_billing_date
