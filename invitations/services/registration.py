@@ -179,14 +179,17 @@ def create_login(invitation_id: int, new: NewLogin):
     User = get_user_model()
     email = User.objects.normalize_email(new.email.strip()).lower()
     with scopes_disabled(), transaction.atomic():
+        # No join to the login here: a row locked after a wait is read again, a joined
+        # row is not (it would still show no login).
         invitation = (
             Invitation.objects.select_for_update(of=("self",))
-            .select_related("club", "user")
+            .select_related("club")
             .get(pk=invitation_id)
         )
         if invitation.user_id is not None:
-            if invitation.user.email == email:
-                return invitation.user  # the same registration again
+            earlier = User.objects.get(pk=invitation.user_id)
+            if earlier.email == email:
+                return earlier  # the same registration again
             raise RegistrationRefused(
                 "used", _("A user has been created with this invitation already. Log in.")
             )
