@@ -145,12 +145,12 @@ MIN_SIDE_LIMIT = 20
 def min_side_invoices(own: Person, person: Person) -> list[Invoice]:
     """For the user: the invoices they receive. For a child: the invoices the child
     receives, and the user's invoices with a line for the child. Across all clubs."""
-    if person.pk == own.pk:
-        wanted = Q(recipient=own)
-    else:
-        on_line = InvoiceLine.objects.filter(invoice=OuterRef("pk"), person=person)
-        wanted = Q(recipient=person) | (Q(recipient=own) & Exists(on_line))
     with scopes_disabled():
+        if person.pk == own.pk:
+            wanted = Q(recipient=own)
+        else:
+            on_line = InvoiceLine.objects.filter(invoice=OuterRef("pk"), person=person)
+            wanted = Q(recipient=person) | (Q(recipient=own) & Exists(on_line))
         invoices = with_amounts(Invoice.objects.filter(wanted)).select_related("club")
         invoices = list(invoices.order_by("-issue_date", "-number")[:MIN_SIDE_LIMIT])
         notes = CreditNote.objects.filter(invoice__in=invoices).order_by("number")

@@ -105,7 +105,7 @@ def _preview_rows(rows):
                 payer.postal_code,
                 payer.city,
                 payer.email,
-                METHODS.get(row.payment_method, row.payment_method),
+                str(METHODS.get(row.payment_method, row.payment_method)),
                 line.description,
                 line.period_start,
                 line.period_end,
