@@ -22,8 +22,8 @@ class InviteForm(forms.Form):
         ),
         help_text=gettext_lazy(
             "Separate them with commas, semicolons, spaces or new lines. An e-mail address "
-            "and a mobile number alone on a line, with only a space between them, are one "
-            "person, invited by both."
+            "and a mobile number alone on a line, with only a space or a tab between them, "
+            "are one person, invited by both."
         ),
     )
     send_key = forms.CharField(widget=forms.HiddenInput, required=False)

@@ -152,7 +152,7 @@ class AccountForm(SignupForm):
     def clean(self):
         data = super().clean()
         first, second = data.get("password1"), data.get("password2")
-        if second and not first:
+        if second and not first and "password1" not in self.errors:
             self.add_error("password1", _("Type the password in both fields."))
         elif self.has_password and not first and not second:
             data["password_hash"] = None  # keep the saved one
