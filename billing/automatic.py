@@ -55,6 +55,10 @@ class _Fees:
         return self.by_group[group.pk]
 
 
+def _has_fees(club: Club) -> bool:
+    return Fee.objects.filter(club=club, is_active=True).exists()
+
+
 def _memberships(club: Club, ids: Iterable[int]):
     """Active memberships with what pricing the payer and the fees needs, loaded at once."""
     return (
@@ -70,6 +74,8 @@ def _memberships(club: Club, ids: Iterable[int]):
 def on_activated(club: Club, membership_ids: Iterable[int]) -> int:
     """Agreements for memberships that became active. Returns how many were new."""
     with scope(club=club):
+        if not _has_fees(club):  # a club fresh from migration: nothing to look up
+            return 0
         memberships = list(_memberships(club, membership_ids))
         if not memberships:
             return 0
@@ -102,6 +108,8 @@ def on_activated(club: Club, membership_ids: Iterable[int]) -> int:
 def on_joined(club: Club, link_ids: Iterable[int]) -> int:
     """Agreements for new group places of active members. Returns how many were new."""
     with scope(club=club):
+        if not _has_fees(club):
+            return 0
         links = list(
             GroupMember.objects.filter(club=club, pk__in=list(link_ids), membership__status=ACTIVE)
             .select_related(
