@@ -376,6 +376,17 @@ def test_the_link_after_the_login_is_made(client, club):
     html = client.get(reverse("invitations:invitation", args=[code])).content.decode()
     assert "A user has been created with this invitation" in html
     assert client.get(url(code, "identitet"))["Location"].endswith(f"/invitasjon/{code}/")
+    # someone else, logged in, neither sees the welcome nor can take it
+    with scopes_disabled():
+        person = create_person(first_name="Per", last_name="Hansen", birth_date=date(1970, 1, 1))
+    client.force_login(User.objects.create_user("per@example.no", "x", person=person))
+    response = client.get(welcome_url(code), follow=True)
+    assert "A user has been created with this invitation" in response.content.decode()
+    response = client.post(reverse("invitations:invitation", args=[code]))
+    assert the_invitation(code).user.email == "kari@example.no"
+    assert (
+        client.get(reverse("invitations:welcome", args=["unknown"]), follow=True).status_code == 404
+    )
 
 
 def test_expired_or_revoked_while_registering(client, club):
