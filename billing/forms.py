@@ -128,6 +128,7 @@ class PriceRuleForm(forms.ModelForm):
 
     def __init__(self, *args, fee: Fee, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = PriceRule.Kind.choices  # no empty choice
         self.instance.fee = fee
         self.instance.club_id = fee.club_id
 
@@ -232,9 +233,6 @@ class CreditForm(forms.Form):
         help_text=_("Leave empty to credit everything not credited yet."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300)
-    send = forms.BooleanField(
-        label=_("Send the credit note to the recipient by e-mail"), required=False, initial=True
-    )
     seen = SeenStateField()
 
 

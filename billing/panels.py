@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import queries, services
 from billing.models import Fee
+from members.validators import format_bank_account
 
 
 def _admin(access) -> bool:
@@ -37,6 +38,8 @@ def invoices_card_context(request, membership) -> dict:
 
 def min_side_invoices_context(request, person) -> dict | None:
     invoices = queries.min_side_invoices(request.user.person, person)
+    for invoice in invoices:
+        invoice.account_display = format_bank_account(invoice.seller_account)
     return {"invoices": invoices, "today": timezone.localdate()} if invoices else None
 
 

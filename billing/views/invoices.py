@@ -4,17 +4,17 @@ credit (full or part), a payment registered by hand, a refund of a paid invoice.
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import pdf, queries, services
+from billing import queries, services
 from billing.filters import InvoiceFilter
 from billing.forms import CreditForm, PaymentForm, RefundForm
 from billing.models import Invoice, Payment
 from members.permissions import require_club_admin
+from members.validators import format_bank_account
 
 PAGE_SIZE = 50
 # A reference typed by the admin is unique per (club, provider, reference): the same
@@ -60,6 +60,7 @@ def _detail(request, invoice, *, status=200, **forms):
         "invoice": invoice,
         "lines": lines,
         "recipient_member": members.get(invoice.recipient_id),
+        "seller_account": format_bank_account(invoice.seller_account),
         "today": today,
         "credit_notes": invoice.credit_notes.order_by("number"),
         "payments": invoice.payments.order_by("paid_on", "pk"),
@@ -109,8 +110,6 @@ def invoice_credit(request, club_slug, invoice_id):
         note = services.credit_invoice(
             invoice, amount=data["amount"], by=request.user, reason=data["reason"]
         )
-        send = data["send"]
-        transaction.on_commit(lambda: pdf.issue_credit_note.delay(note.pk, send))
         return _("Credit note %(number)s is made.") % {"number": note.number}
 
     return _act(request, invoice, CreditForm(request.POST), "credit_form", credit)

@@ -182,7 +182,7 @@ def test_a_double_submitted_credit_makes_one_credit_note(admin, club, invoices):
         assert CreditNote.objects.filter(club=club).count() == 1
 
 
-def test_credit_queues_the_credit_note_pdf_and_sending(
+def test_credit_from_the_page_queues_the_credit_note_pdf_once(
     admin, club, invoices, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued = []
@@ -191,11 +191,11 @@ def test_credit_queues_the_credit_note_pdf_and_sending(
     with django_capture_on_commit_callbacks(execute=True):
         admin.post(
             url("credit", club, invoice.pk),
-            {"reason": "Meldt ut", "send": "on", "seen": state(invoice)},
+            {"reason": "Meldt ut", "seen": state(invoice)},
         )
     with scopes_disabled():
         note = CreditNote.objects.get(club=club)
-    assert queued == [(note.pk, True)]
+    assert queued == [(note.pk, False)]  # sent only if the invoice was (billing.pdf)
 
 
 # --- payments and refunds ------------------------------------------------------------
