@@ -8,6 +8,7 @@ from django.db.models import Max
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
@@ -75,7 +76,11 @@ def for_post(request, club_slug):
 @require_club_admin
 def for_post_pdf(request, club_slug):
     """One PDF of every invoice on the list, in number order, to print at once."""
-    body = pdf.merged_pdf(list(_for_post(request, request.GET)))
+    invoices = list(_for_post(request, request.GET))
+    if not invoices:
+        messages.info(request, _("There is nothing to print."))
+        return redirect("billing:for_post", club_slug=club_slug)
+    body = pdf.merged_pdf(invoices)
     stamp = timezone.localdate().isoformat()
     name = f"{request.club.slug}-fakturaer-post-{stamp}.pdf"
     response = HttpResponse(body, content_type="application/pdf")

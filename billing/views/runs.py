@@ -31,6 +31,7 @@ METHODS = dict(InvoicePaymentMethod.choices)
 @require_club_admin
 def preview(request, club_slug):
     """Who a run on the chosen date would bill, how much, how, and what looks wrong."""
+    services.mark_interrupted_runs(request.club)  # a killed run does not block the button
     form = PreviewForm(request.GET or None, initial={"date": timezone.localdate()})
     run_date = form.run_date()
     rows = services.preview_run(request.club, run_date)

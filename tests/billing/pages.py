@@ -30,7 +30,7 @@ def url(name: str, club, *args, query: str = "") -> str:
 def make_invoices(club, *, on: date | None = None, price: str = "600.00", names=("Agnes", "Brede")):
     """One invoice per member named, made by a run on ``on`` (default today)."""
     on = on or timezone.localdate()
-    fee = make_fee(club, price=price)
+    fee = make_fee(club, price=price, name=f"Kontingent {names[0]}")
     members = [make_member(club, name, fee=fee, next_billing_date=on) for name in names]
     services.run_invoices(club, on)
     with scopes_disabled():

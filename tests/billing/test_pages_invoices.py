@@ -308,3 +308,20 @@ def test_for_post_lists_invoices_without_email_and_merges_them(admin, club):
     admin.post(url("for_post_done", club), {"up_to": str(invoices[1].number)})
     left = admin.get(url("for_post", club)).context["page"].object_list
     assert [inv.recipient_name for inv in left] == ["Brev Hansen"]
+
+
+def test_nothing_for_post_prints_nothing(admin, club, invoices):
+    response = admin.get(url("for_post_pdf", club), follow=True)
+    assert response.redirect_chain[-1][0] == url("for_post", club)
+    assert "There is nothing to print." in response.content.decode()
+
+
+def test_the_invoice_list_reads_a_page_in_a_fixed_number_of_queries(
+    admin, club, django_assert_max_num_queries
+):
+    make_invoices(club, names=("En", "To"))
+    with django_assert_max_num_queries(12) as few:
+        admin.get(url("invoices", club))
+    make_invoices(club, names=("Tre", "Fire", "Fem", "Seks", "Sju"))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        admin.get(url("invoices", club))
