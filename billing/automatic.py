@@ -6,6 +6,8 @@ members' signals say what happened:
   these (R-MIG-7); other agreements start on the club's next billing day. A membership
   that had agreements before (cancelled, then active again) starts anew.
 * a member joined a group with a fee (their membership active) → that group's fees.
+* a fee was made or turned on → agreements for the active members it applies to (after
+  an import, the fees are usually made once the members are there).
 * a membership ended → its live agreements end on that day; a member left a group →
   that group's fees end (a training fee of the sport only when no other group of that
   sport is left). Periods already billed stay billed.
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from billing import services
@@ -125,6 +128,50 @@ def on_joined(club: Club, link_ids: Iterable[int]) -> int:
                 services.new_agreement(m, fee, source=Agreement.Source.GROUP, payer=payer)
                 for fee in fees.group(link.group)
             )
+        return _insert(club, drafts)
+
+
+def on_fee(fee: Fee) -> int:
+    """A fee made or turned on: agreements for the active members it applies to who never
+    had one for it (a member who cancelled it keeps that). A membership fee applies only
+    if it is its category's fee in use. A migrated membership's next billing date is kept
+    when it is still ahead; otherwise billing starts on the club's billing day. Returns
+    how many were new."""
+    club = fee.club
+    if not fee.is_active or fee.kind == Fee.Kind.PRODUCT:
+        return 0
+    with scope(club=club):
+        memberships = Membership.objects.filter(club=club, status=ACTIVE)
+        if fee.kind == Fee.Kind.MEMBERSHIP:
+            if services.membership_fee(club, fee.category_id) != fee:
+                return 0
+            memberships = memberships.filter(category_id=fee.category_id)
+            source = None
+        else:
+            groups = Q(group_links__group_id=fee.group_id) if fee.group_id else Q()
+            if fee.sport and not fee.group_id:
+                groups = Q(group_links__group__sport=fee.sport)
+            memberships = memberships.filter(groups)
+            source = Agreement.Source.GROUP
+        had = Agreement.objects.filter(fee=fee).values("person_id")
+        memberships = (
+            memberships.exclude(person_id__in=had)
+            .distinct()
+            .select_related("club", "person", "household__payer")
+            .prefetch_related("person__guardians")
+        )
+        today = timezone.localdate()
+        drafts = [
+            services.new_agreement(
+                m,
+                fee,
+                source=source or services.membership_agreement_source(m),
+                next_billing_date=m.next_billing_date
+                if m.next_billing_date and m.next_billing_date >= today
+                else None,
+            )
+            for m in memberships
+        ]
         return _insert(club, drafts)
 
 

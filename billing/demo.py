@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db.models import Count
 from django_scopes import scopes_disabled
 
-from billing import automatic, services
+from billing import services
 from billing.models import Agreement, CreditNote, Fee, Invoice, Payment, Period, PriceRule
 from members.models import Club, Household, Membership, MembershipCategory, Person
 
@@ -51,11 +51,9 @@ def seed(clubs: dict[str, Club], *, today: date, parent: Person) -> None:
             club = clubs[slug]
             club.accepts_card = True
             club.save(update_fields=["accepts_card"])
-            product = _fees(club, spec)
             _households(club, spec["children"])
-            active = Membership.objects.filter(club=club, status=Membership.Status.ACTIVE)
-            automatic.on_activated(club, active.values_list("pk", flat=True))
-            _buyers(club, product, active)
+            product = _fees(club, spec)  # each fee reaches its active members at once
+            _buyers(club, product)
             Agreement.objects.filter(club=club).update(next_billing_date=today)
             run = services.run_invoices(club, today)
             _settle(club, run, today, parent)
@@ -127,8 +125,9 @@ def _households(club: Club, children_category: str) -> None:
         ).update(household=home)
 
 
-def _buyers(club: Club, product: Fee, active) -> None:
+def _buyers(club: Club, product: Fee) -> None:
     """The first few adult members bought the product (a one-off agreement)."""
+    active = Membership.objects.filter(club=club, status=Membership.Status.ACTIVE)
     adults = active.filter(person__guardians__isnull=True).select_related("person", "club")
     for membership in adults.order_by("pk")[:BUYERS]:
         services.create_agreement(membership, product, source=Agreement.Source.PURCHASE)

@@ -1,12 +1,16 @@
 """Billing's answers to what happens in members (``members.signals``): a membership that
 becomes active or a member joining a group with a fee gets its agreements; a membership
-that ends, or a member leaving a group, ends them (R-BIL-2, ``billing.automatic``). The
-demo clubs get fees, agreements and a finished invoice run (``billing.demo``).
+that ends, or a member leaving a group, ends them (R-BIL-2, ``billing.automatic``); a
+fee made or turned on reaches the active members it applies to. The demo clubs get
+fees, agreements and a finished invoice run (``billing.demo``).
 
 The receivers run inside the transaction of the change that sent the signal."""
 
+from django.db.models.signals import post_save
+
 from billing import automatic
 from billing import demo as billing_demo
+from billing.models import Fee
 from members import signals
 
 UID = "billing.receivers"
@@ -28,6 +32,11 @@ def left(sender, *, club, links, on, by=None, **kwargs) -> None:
     automatic.on_left(club, links, on, by=by)
 
 
+def fee_saved(sender, *, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        automatic.on_fee(instance)
+
+
 def demo(sender, *, clubs, today, parent, **kwargs) -> None:
     billing_demo.seed(clubs, today=today, parent=parent)
 
@@ -39,3 +48,4 @@ def connect() -> None:
     signals.group_joined.connect(joined, dispatch_uid=f"{UID}.joined")
     signals.group_left.connect(left, dispatch_uid=f"{UID}.left")
     signals.demo_seeded.connect(demo, dispatch_uid=f"{UID}.demo")
+    post_save.connect(fee_saved, sender=Fee, dispatch_uid=f"{UID}.fee_saved")

@@ -14,7 +14,7 @@ from billing import services
 from billing.models import Agreement, Fee
 from members import services as member_services
 from members import signals
-from members.models import Group, GroupMember, Membership
+from members.models import Group, GroupMember, Membership, MembershipCategory
 from migration import services as migration_services
 
 from .conftest import make_fee
@@ -249,3 +249,80 @@ def test_an_import_gives_matched_members_agreements_with_the_old_date(club, fee,
     with scope(club=club):
         migration_services.import_now(club, [("members.csv", MEMBERS.encode())])
     assert len(live(kari)) == 3
+
+
+def test_a_fee_made_after_the_import_reaches_the_members_already_active(club):
+    """The usual order after a migration: members first, fees after. Old next billing
+    dates still ahead are kept; one already past starts on the club's billing day."""
+    with scopes_disabled():
+        category = MembershipCategory.objects.create(club=club, name="Ordinær")
+        members = {}
+        for first, due in (("Kjell", date(2099, 3, 1)), ("Laila", date(2020, 3, 1))):
+            m = member_services.add_membership(
+                club, new_person(first), source=Membership.Source.MIGRATED, category=category
+            )
+            m.next_billing_date = due
+            m.save()
+            members[first] = m
+        pending = member_services.add_membership(
+            club, new_person("Mona"), source="admin", category=category, status="pending"
+        )
+        fee = Fee.objects.create(
+            club=club,
+            name="Kontingent",
+            kind="membership",
+            category=category,
+            price="500",
+            period="year",
+        )
+    (kjell,) = live(members["Kjell"].person)
+    assert (kjell.fee, kjell.source, kjell.next_billing_date) == (fee, "migrated", date(2099, 3, 1))
+    (laila,) = live(members["Laila"].person)
+    assert laila.next_billing_date == services.first_billing_date(club)
+    assert live(pending.person) == []
+    assert [row.payer for row in services.preview_run(club, date(2099, 3, 1))] == [
+        members["Kjell"].person,
+        members["Laila"].person,
+    ]
+
+
+def test_a_second_fee_of_a_category_or_a_cancelled_one_is_not_made_again(club, fee):
+    with scopes_disabled():
+        membership = member_services.add_membership(
+            club, new_person("Nils"), source="admin", category=fee.category
+        )
+        Fee.objects.create(
+            club=club,
+            name="Kontingent 2",
+            kind="membership",
+            category=fee.category,
+            price="100",
+            period="year",
+        )
+        (agreement,) = live(membership.person)
+        services.cancel_agreement(agreement)  # the member cancelled it (Min side)
+        fee.price = Decimal("950")
+        fee.save()  # an edit does not bring it back
+    assert live(membership.person) == []
+
+
+def test_a_group_fee_made_or_turned_on_reaches_the_groups_members(club, group_fees):
+    group, other, class_fee, training = group_fees
+    with scopes_disabled():
+        in_other = member_services.add_membership(club, new_person("Ole"), source="admin")
+        member_services.add_to_group(other, in_other)
+        assert {a.fee for a in live(in_other.person)} == {training}  # the sport's fee
+        late = Fee.objects.create(
+            club=club,
+            name="Partiavgift Turn 2",
+            kind="class",
+            group=other,
+            price="600",
+            period="year",
+            is_active=False,
+        )
+        assert {a.fee for a in live(in_other.person)} == {training}
+        late.is_active = True
+        late.save(update_fields=["is_active"])
+    assert {a.fee for a in live(in_other.person)} == {training, late}
+    assert {a.source for a in live(in_other.person)} == {"group"}
