@@ -88,9 +88,12 @@ class OutboundMessage(models.Model):
     Kind = Kind
 
     club = models.ForeignKey("members.Club", on_delete=models.CASCADE, related_name="messages")
+    # empty for a message to someone not yet in the registry (an invitation, a one-time code)
     person = models.ForeignKey(
         "members.Person",
         verbose_name=_("recipient"),
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="messages_received",
     )
