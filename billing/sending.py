@@ -23,6 +23,7 @@ from django_scopes import scope
 
 from billing import queries, services
 from billing.models import CreditNote, Invoice
+from billing.pdf import store_credit_note_pdf, store_invoice_pdf
 from comms.models import OutboundMessage
 from comms.rendering import absolute_url
 from comms.services import Attachment, queue_email
@@ -45,8 +46,6 @@ def send_invoice(invoice: Invoice, *, key: str | None = None) -> OutboundMessage
     same key (default: one per invoice) gives the first message back."""
     if not invoice.recipient_email:
         return None
-    from billing.pdf import store_invoice_pdf  # the PDF module sits on top of the models
-
     store_invoice_pdf(invoice)
     with scope(club=invoice.club_id), transaction.atomic():
         locked = (
@@ -82,8 +81,6 @@ def send_credit_note(note: CreditNote, *, key: str | None = None) -> OutboundMes
     invoice = note.invoice
     if not invoice.recipient_email:
         return None
-    from billing.pdf import store_credit_note_pdf
-
     store_credit_note_pdf(note)
     with scope(club=note.club_id):
         note = CreditNote.objects.select_related("club", "invoice__recipient").get(pk=note.pk)
