@@ -6,6 +6,8 @@ which of demo-a's objects to try for each kind, and a pattern with a kwarg nobod
 knows fails the test until it is added here.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -14,6 +16,7 @@ from django_scopes import ScopeError, scopes_disabled
 from billing import services as billing_services
 from billing.models import Agreement, CreditNote, Fee, Invoice, PriceRule
 from comms.models import SendBatch
+from invitations.models import Invitation
 from members.models import Group, GroupMember, Membership
 from migration.models import ImportBatch, ImportRow
 
@@ -66,9 +69,17 @@ def objects_of(club) -> dict[str, object]:
         send = SendBatch.objects.filter(club=club).first() or SendBatch.objects.create(
             club=club, key=f"isolation:{club.pk}", channel="email", kind="transactional"
         )
+        invitation = Invitation.objects.filter(club=club).first() or Invitation.objects.create(
+            club=club,
+            email="isolation@example.no",
+            code_hash=f"isolation-{club.pk}",
+            key=f"isolation:{club.pk}",
+            expires_at=timezone.now() + timedelta(days=7),
+        )
         billing = billing_objects_of(club, membership)
     return {
         **billing,
+        "invitation_id": invitation.pk,
         "membership_id": membership.pk,
         "group_id": group.pk,
         "batch_id": batch.pk,
@@ -100,6 +111,11 @@ def billing_objects_of(club, membership) -> dict[str, int]:
     note = CreditNote.objects.filter(club=club).first() or billing_services.credit_invoice(
         invoice, amount=1
     )
+    for_post = Invoice.objects.filter(club=club, recipient_email="", sent_at__isnull=True)
+    if not for_post.filter(status__in=["issued", "partly_credited"]).exists():
+        # one open invoice goes by post, so that the merged PDF has a page
+        open_one = Invoice.objects.filter(club=club, status="issued").order_by("pk")[:1]
+        Invoice.objects.filter(pk__in=open_one).update(recipient_email="", sent_at=None)
     return {
         "fee_id": fee.pk,
         "rule_id": rule.pk,
