@@ -1,7 +1,9 @@
 """The invitations app's models: activation (verification, Min side invitations),
-registration (invitations to register, consents) and one-time SMS codes."""
+registration (invitations to register, consents), one-time SMS codes and the answers
+to memberships sent for approval."""
 
 from invitations.models.activation import MinSideInvite, VerificationRequest
+from invitations.models.approval import ApprovalDecision
 from invitations.models.codes import PhoneCode
 from invitations.models.registration import (
     OPEN_STATES,
@@ -12,6 +14,7 @@ from invitations.models.registration import (
 )
 
 __all__ = [
+    "ApprovalDecision",
     "OPEN_STATES",
     "Consent",
     "ConsentKind",
