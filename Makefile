@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/member_list.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/invoice_run.py
 
 ## Recompile translations after editing locale/*/LC_MESSAGES/django.po (needs gettext).
 messages: install
