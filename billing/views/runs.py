@@ -218,7 +218,9 @@ def _progress(run: InvoiceRun) -> dict:
 
 @require_club_admin
 def run_progress(request, club_slug, run_id):
-    """Polled by htmx while the run works; asks for a full reload when it has ended."""
+    """Polled by htmx while the run works; asks for a full reload when it has ended (or
+    its worker was killed: the run is marked failed)."""
+    services.mark_interrupted_runs(request.club)
     run = _run(request, run_id)
     if run.status != InvoiceRun.Status.RUNNING:
         response = HttpResponse(status=204)

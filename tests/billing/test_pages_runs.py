@@ -148,7 +148,7 @@ def test_run_list_polls_while_waiting_and_running(admin, club, due):
     assert b"<html" not in partial.content and b'id="runs"' in partial.content
 
 
-def test_run_detail_progress_and_results(admin, club, due):
+def test_run_detail_progress_and_results(admin, club, due, monkeypatch):
     run = services.run_invoices(club, timezone.localdate())
     page = admin.get(url("run", club, run.pk)).content.decode()
     assert "3" in page and "2\xa0250,00" in page
@@ -157,11 +157,23 @@ def test_run_detail_progress_and_results(admin, club, due):
     assert finished.status_code == 204 and finished["HX-Refresh"] == "true"
     with scopes_disabled():
         InvoiceRun.objects.filter(pk=run.pk).update(status="running", done=1)
+    # a live worker holds the run's lock (in this test: nobody is marked interrupted)
+    monkeypatch.setattr(services, "mark_interrupted_runs", lambda club, **kwargs: 0)
     running = admin.get(url("run_progress", club, run.pk))
     assert running.status_code == 200
     assert b"<progress" in running.content and b"1 of 3" in running.content
     invoices = admin.get(url("invoices", club, query=f"run={run.pk}"))
     assert invoices.context["totals"]["count"] == 3
+
+
+def test_a_killed_run_stops_its_progress_bar_and_says_so(admin, club, due):
+    """A run still "running" whose worker is gone (its lock is free) is marked failed."""
+    with scopes_disabled():
+        run = InvoiceRun.objects.create(club=club, run_date=timezone.localdate(), total=3)
+    finished = admin.get(url("run_progress", club, run.pk))
+    assert finished.status_code == 204
+    page = admin.get(url("run", club, run.pk)).content.decode()
+    assert "Interrupted: the run stopped before it finished." in page
 
 
 def test_a_failed_run_shows_its_error(admin, club, due):
