@@ -11,7 +11,6 @@ import io
 import secrets
 
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django_scopes import scope
 
 from billing.models import CreditNote, Invoice
@@ -20,20 +19,15 @@ from .documents import render_credit_note_pdf, render_invoice_pdf
 
 
 def _store(obj, render, filename: str):
-    if obj.pdf:
-        return obj
+    if obj.pdf:  # as loaded: an object loaded before another worker stored it renders
+        return obj  # once more, and the conditional update below keeps the first file
     with scope(club=obj.club_id):
         stored = type(obj).objects.filter(pk=obj.pk)
-        current = stored.values_list("pdf", flat=True).first()
-        if current:
-            obj.pdf.name = current
-            return obj
         field = obj.pdf.field
         # a random part: the name tells nothing and cannot be guessed
         name = field.generate_filename(obj, f"{filename}-{secrets.token_hex(8)}.pdf")
         name = field.storage.save(name, ContentFile(render(obj)))
-        with transaction.atomic():
-            won = stored.filter(pdf="").update(pdf=name)
+        won = stored.filter(pdf="").update(pdf=name)
         if not won:
             field.storage.delete(name)
             name = stored.values_list("pdf", flat=True).get()
