@@ -309,6 +309,43 @@ def test_run_without_sending_stores_every_pdf_and_sends_none(
     assert all(inv.pdf and inv.sent_at is None for inv in invoices)
 
 
+def test_run_that_sends_stores_and_emails_each_invoice_once(
+    club, settings, django_capture_on_commit_callbacks
+):
+    """send=True: each PDF stored, then ``billing.sending`` e-mails it with the PDF; the
+    same task again sends nothing more; no e-mail address, no message (for the post)."""
+    from billing.pdf import issue_invoices
+    from comms.models import OutboundMessage
+    from ims.celery import app
+
+    settings.SITE_URL = "https://ims.example.no"
+    fee = make_fee(club)
+    make_member(club, "Anne", fee=fee)
+    post = make_member(club, "Per", fee=fee).person
+    with scopes_disabled():
+        post.email = ""
+        post.save()
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = services.run_invoices(club, RUN_DATE, send=True)
+        with scopes_disabled():
+            ids = list(Invoice.objects.filter(run=run).values_list("pk", flat=True))
+        with django_capture_on_commit_callbacks(execute=True):
+            issue_invoices.delay(ids, True)
+    finally:
+        app.conf.task_always_eager = eager
+    with scopes_disabled():
+        sent = {inv.recipient_name: inv for inv in Invoice.objects.filter(run=run)}
+        emailed = list(
+            OutboundMessage.objects.filter(club=club).values_list("to_address", flat=True)
+        )
+    assert all(inv.pdf for inv in sent.values())
+    assert sent["Anne Hansen"].sent_at is not None and sent["Per Hansen"].sent_at is None
+    assert emailed == ["anne@example.no"]
+
+
 def test_credit_note_pdf_is_queued_and_sent_only_if_the_invoice_was(
     invoice, monkeypatch, django_capture_on_commit_callbacks
 ):
