@@ -132,6 +132,16 @@ class PriceRuleForm(forms.ModelForm):
         self.instance.fee = fee
         self.instance.club_id = fee.club_id
 
+    def clean(self):
+        data = super().clean()
+        # A price or percent that did not read has its own error: stand in for it, so
+        # the rule's own checks (the ages) speak too instead of "give a price".
+        for name, other in (("amount", "percent"), ("percent", "amount")):
+            if self.has_error(name) and data.get(other) is None:
+                setattr(self.instance, name, Decimal("0"))
+                setattr(self.instance, other, None)
+        return data
+
 
 # --- agreements ------------------------------------------------------------------------
 

@@ -294,3 +294,14 @@ def test_billing_is_in_the_navigation_of_admins_only(client, club, admin):
     page = client.get(reverse("members:groups", args=[club.slug])).content.decode()
     assert url("invoices", club) not in page
     assert client.get(url("invoices", club)).status_code == 403
+
+
+def test_a_price_that_does_not_read_does_not_hide_the_age_error(admin, club):
+    fee = make_fee(club, name="Kontingent")
+    form = {"kind": "age_band", "min_age": "13", "max_age": "12", "amount": "abc"}
+    form.update(age_reference="period_start", min_position="2", sort_order="0")
+    response = admin.post(url("rule_create", club, fee.pk), form)
+    page = response.content.decode()
+    assert "Write an amount in kroner" in page
+    assert "The lower age is above the upper age." in page
+    assert "Give either a price or a discount" not in page
