@@ -94,14 +94,20 @@ def evaluate(
     )
 
 
-def household_positions(fee: Fee, period_start: date) -> dict:
-    """``{(household_id, person_id): position}`` of every household on ``fee``."""
-    rows = (
+def _counted(fee: Fee, period_start: date):
+    """The agreements on ``fee`` that count for household positions in a period."""
+    return (
         Agreement.objects.filter(fee=fee, membership__household__isnull=False)
         .filter(Q(cancelled_at__isnull=True) | Q(ends_on__gte=period_start))
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period_start))
         .filter(Q(membership__ended_on__isnull=True) | Q(membership__ended_on__gte=period_start))
-        .values_list("membership__household_id", "person_id", "person__birth_date")
+    )
+
+
+def household_positions(fee: Fee, period_start: date) -> dict:
+    """``{(household_id, person_id): position}`` of every household on ``fee``."""
+    rows = _counted(fee, period_start).values_list(
+        "membership__household_id", "person_id", "person__birth_date"
     )
     by_household: dict[int, set] = {}
     for household_id, person_id, birth in rows:
@@ -111,3 +117,22 @@ def household_positions(fee: Fee, period_start: date) -> dict:
         for i, (_birth, person_id) in enumerate(sorted(members), start=1):
             positions[(household_id, person_id)] = i
     return positions
+
+
+NEW_PERSON = 2**63 - 1  # a person not saved yet sorts after everyone born the same day
+
+
+def position_if_joined(
+    fee: Fee, period_start: date, household_id: int, person_id: int | None, birth_date
+) -> int:
+    """The position a person would have in household ``household_id`` on ``fee`` once
+    their agreement exists (the same order as ``household_positions``): the price a new
+    member is shown before they join (R-REG-7)."""
+    rows = (
+        _counted(fee, period_start)
+        .filter(membership__household_id=household_id)
+        .values_list("person_id", "person__birth_date")
+    )
+    me = (birth_date or date.max, person_id or NEW_PERSON)
+    members = {(birth or date.max, pid) for pid, birth in rows} | {me}
+    return sorted(members).index(me) + 1

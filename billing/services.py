@@ -77,15 +77,21 @@ def next_period_start(start: date, period: str) -> date | None:
     return add_months(start, months) if months else None
 
 
-def first_billing_date(club: Club, today: date | None = None) -> date:
-    """When a new agreement is first billed: today when the club bills at once (billing
-    day 0), else the next time the club's billing day comes (today included)."""
-    today = today or timezone.localdate()
-    day = club.default_billing_day
-    if not day:
+def next_billing_day(billing_day: int, today: date) -> date:
+    """The rule for a new member's first invoice date (R-REG-7 (ii)): the next time
+    ``billing_day`` (1–28) comes, today included — billing day 15: joining 19 November
+    gives 15 December, joining on the 15th gives that day; billing day 28, joining 31
+    January gives 28 February. Billing day 0: today (the club bills at once)."""
+    if not billing_day:
         return today
-    candidate = today.replace(day=day)
+    candidate = today.replace(day=billing_day)  # 1–28: every month has it
     return candidate if candidate >= today else add_months(candidate, 1)
+
+
+def first_billing_date(club: Club, today: date | None = None) -> date:
+    """When a new agreement of ``club`` is first billed (``next_billing_day`` with the
+    club's default billing day)."""
+    return next_billing_day(club.default_billing_day, today or timezone.localdate())
 
 
 # --- agreements ----------------------------------------------------------------------
@@ -406,6 +412,56 @@ def bill_batch(run: InvoiceRun, payer_ids: list[int]) -> list[Invoice]:
     return invoices
 
 
+def bill_now(
+    agreements: list[Agreement],
+    *,
+    on: date | None = None,
+    payment_method: str = InvoicePaymentMethod.CARD,
+) -> Invoice | None:
+    """Bill what is due ``on`` (today) of these agreements of one payer at once, outside
+    any run, on one invoice (a new member who pays by card as they register, R-REG-7
+    (iii)). It commits with the caller's transaction. Priced, numbered and dated as a
+    run would (R-BIL-3, R-BIL-5), with ``payment_method`` on the invoice.
+
+    Idempotent: the agreements are locked and re-read as due, so a second call — or a
+    run that billed them first — finds nothing due and gets back the newest invoice
+    that billed them; the unique charge (``invoice_charge_once``) is the last word.
+    None when nothing was ever billed (nothing due yet, or no agreements)."""
+    if not agreements:
+        return None
+    club = agreements[0].club
+    on = on or timezone.localdate()
+    ids = [a.pk for a in agreements]
+    run = InvoiceRun(club=club, run_date=on)  # not saved: the date and cache of pricing
+    with scope(club=club), translation.override(settings.LANGUAGE_CODE):
+        try:
+            with transaction.atomic():
+                due = list(
+                    due_agreements(club, on)
+                    .filter(pk__in=ids)
+                    .select_related("fee", "person", "payer", "membership")
+                    .order_by("pk")
+                    .select_for_update(of=("self",))
+                )
+                if len({a.payer_id for a in due}) > 1:
+                    raise BillingError(_("Agreements billed at once must have one payer."))
+                drafts: dict[int, _Draft] = {}
+                for agreement in due:
+                    draft = drafts.setdefault(agreement.payer_id, _Draft(agreement.payer, [], []))
+                    draft.agreements.append(agreement)
+                _price_lines(run, due, drafts)
+                written = [d for d in drafts.values() if d.lines]
+                invoices = _write_invoices(
+                    club, None, written, issue_date=on, payment_method=payment_method
+                )
+                _move_billing_dates(due)
+        except IntegrityError:  # a run billed one of them at this moment
+            invoices = []
+        if invoices:
+            return invoices[0]
+        return Invoice.objects.filter(lines__agreement_id__in=ids).order_by("-number").first()
+
+
 def _move_billing_dates(agreements: list) -> None:
     """Write the agreements' new next billing dates in one statement."""
     if not agreements:
@@ -482,9 +538,19 @@ def _line_description(fee: Fee, person: Person) -> str:
     return f"{fee.name} – {person.full_name}"[:300]
 
 
-def _write_invoices(club: Club, run: InvoiceRun, drafts: list[_Draft]) -> list[Invoice]:
+def _write_invoices(
+    club: Club,
+    run: InvoiceRun | None,
+    drafts: list[_Draft],
+    *,
+    issue_date: date | None = None,
+    payment_method: str | None = None,
+) -> list[Invoice]:
+    """The drafts as numbered invoices with their lines: dated the run's date, or
+    ``issue_date`` for an invoice made outside a run (``bill_now``)."""
     if not drafts:
         return []
+    issue_date = issue_date or run.run_date
     numbers = next_numbers(club, InvoiceCounter.Series.INVOICE, len(drafts))
     club_address = ", ".join(
         part for part in (club.address_line, f"{club.postal_code} {club.city}".strip()) if part
@@ -518,9 +584,9 @@ def _write_invoices(club: Club, run: InvoiceRun, drafts: list[_Draft]) -> list[I
                 seller_org_number=club.org_number,
                 seller_account=club.bank_account,
                 seller_address=club_address,
-                issue_date=run.run_date,
-                due_date=run.run_date + timedelta(days=club.due_days),
-                payment_method=_invoice_method(draft.agreements),
+                issue_date=issue_date,
+                due_date=issue_date + timedelta(days=club.due_days),
+                payment_method=payment_method or _invoice_method(draft.agreements),
                 total=total,
                 vat_total=vat,
             )

@@ -150,15 +150,19 @@ def add_membership(
     status: str = Status.ACTIVE,
     started_on: date | None = None,
     member_number: str = "",
+    household=None,
     by=None,
 ) -> Membership:
-    """Make ``person`` a member of ``club``; refuses a second membership."""
+    """Make ``person`` a member of ``club`` (in ``household``, if given, before becoming
+    active is signalled: the household's payer gets the invoices); refuses a second
+    membership."""
     if Membership.objects.filter(club=club, person=person).exists():
         raise AlreadyMember(_("%(name)s is already a member of this club.") % {"name": person})
     membership = Membership(
         club=club,
         person=person,
         category=category,
+        household=household,
         status=status,
         source=source,
         started_on=started_on or timezone.localdate(),

@@ -26,9 +26,10 @@ from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from billing import services as billing
-from billing.models import CardPayment, Invoice, Payment
+from billing.models import CardPayment, Invoice, InvoicePaymentMethod, Payment
 from billing.payments import get_provider
 from billing.payments.base import InvalidCallback, PaymentProvider, ProviderEvent
+from billing.pdf.tasks import issue_invoices
 from members.models import Person
 
 logger = logging.getLogger(__name__)
@@ -77,10 +78,21 @@ def payable_amount(invoice: Invoice):
     return amount
 
 
-def start_payment(invoice: Invoice, person: Person, request_base: str) -> str:
+def start_payment(
+    invoice: Invoice,
+    person: Person,
+    request_base: str,
+    *,
+    return_path: str = "",
+    cancel_path: str = "",
+) -> str:
     """Start paying ``invoice`` by card for ``person`` (its recipient) and return the
     provider's payment page. ``request_base`` is the site's address (``https://host``)
-    the provider sends the member back to. Raises ``BillingError``."""
+    the provider sends the member back to: to ``payments:done`` and
+    ``payments:cancelled``, or to ``return_path`` and ``cancel_path`` (with ``{token}``
+    for the payment's token) when the page that started it has its own (registration,
+    R-REG-7 (iii)); those pages end in ``refresh_status`` and ``cancel_by_return`` too.
+    Raises ``BillingError``."""
     if invoice.recipient_id != person.pk:
         raise billing.BillingError(_("Only the recipient of an invoice can pay it here."))
     provider = get_provider()
@@ -109,10 +121,12 @@ def start_payment(invoice: Invoice, person: Person, request_base: str) -> str:
             amount=amount,
             started_by=person,
         )
+        done = return_path.replace("{token}", card.token)
+        cancelled = cancel_path.replace("{token}", card.token)
         card.redirect_url = provider.start(
             card,
-            base + reverse("payments:done", args=[card.token]),
-            base + reverse("payments:cancelled", args=[card.token]),
+            base + (done or reverse("payments:done", args=[card.token])),
+            base + (cancelled or reverse("payments:cancelled", args=[card.token])),
         )
         card.save()
     return card.redirect_url
@@ -149,8 +163,18 @@ def apply_event(provider_name: str, event: ProviderEvent) -> CardPayment | None:
         elif card.status == CardPayment.Status.STARTED:
             card.status, card.finished_at = event.status, now
             card.save(update_fields=["status", "finished_at"])
+            _send_if_made_for_card(card.invoice)
             billing.mark_prepaid(card.invoice)
     return card
+
+
+def _send_if_made_for_card(invoice: Invoice) -> None:
+    """An invoice made to be paid by card at once (``billing.services.bill_now``), not
+    sent yet, whose payment did not go through: e-mail it, as PrePaid (R-REG-7 (iii),
+    R-BIL-8), once the transaction commits (PDF on the pdf queue; sent once)."""
+    if invoice.payment_method != InvoicePaymentMethod.CARD or invoice.sent_at is not None:
+        return
+    transaction.on_commit(lambda: issue_invoices.delay([invoice.pk], True))
 
 
 def _record(card: CardPayment, event: ProviderEvent, now) -> None:
