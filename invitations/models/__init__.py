@@ -5,6 +5,7 @@ to memberships sent for approval."""
 from invitations.models.activation import MinSideInvite, VerificationRequest
 from invitations.models.approval import ApprovalDecision
 from invitations.models.codes import PhoneCode
+from invitations.models.joining import JoinOutcome, Registration
 from invitations.models.registration import (
     OPEN_STATES,
     Consent,
@@ -20,7 +21,9 @@ __all__ = [
     "ConsentKind",
     "Invitation",
     "InvitationState",
+    "JoinOutcome",
     "MinSideInvite",
     "PhoneCode",
+    "Registration",
     "VerificationRequest",
 ]
