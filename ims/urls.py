@@ -18,6 +18,7 @@ urlpatterns = [
     path("club/<slug:club_slug>/", include("migration.urls")),
     path("club/<slug:club_slug>/", include("invitations.urls")),
     path("club/<slug:club_slug>/", include("invitations.urls_club")),
+    path("club/<slug:club_slug>/", include("invitations.urls_approval")),
     path("club/<slug:club_slug>/", include("billing.urls")),
 ]
 

@@ -27,6 +27,9 @@ class InvitationsConfig(AppConfig):
             )
         )
         register_invite_action()
+        from invitations.panels import register_panels
+
+        register_panels()
 
 
 def register_invite_action() -> None:

@@ -12,6 +12,7 @@ from members.filters import (
     MemberFilter,
     MemberRow,
     member_rows_query,
+    quick_filters,
     select_options,
 )
 from members.permissions import visible_memberships
@@ -42,6 +43,7 @@ def member_list(request, club_slug):
         "current_sort": current_sort if current_sort in SORTS else "name",
         "today": timezone.localdate(),
         "actions": page_actions(request, "member_list", params.urlencode()),
+        "quick": quick_filters(visible_memberships(request.club_access), request.GET),
     }
     partial = request.htmx and not request.htmx.boosted
     if not partial:
