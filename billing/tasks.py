@@ -31,7 +31,9 @@ def run_invoices(
 def daily_runs() -> int:
     """Celery beat, once a day: queue today's run for each club that has made its first
     run by hand (after the preview, R-BIL-11); a club fresh from migration is never
-    billed without the admin's first look. Returns the number of clubs queued."""
+    billed without the admin's first look. The daily run sends what it bills (the
+    invoices are e-mailed, or wait on the list for the post). Returns the number of
+    clubs queued."""
     today = timezone.localdate().isoformat()
     with scopes_disabled():
         club_ids = list(
@@ -40,7 +42,7 @@ def daily_runs() -> int:
             .distinct()
         )
     for club_id in club_ids:
-        run_invoices.delay(club_id, today)
+        run_invoices.delay(club_id, today, send=True)
     return len(club_ids)
 
 

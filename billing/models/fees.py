@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -175,7 +176,7 @@ class PriceRule(models.Model):
             what = _("family discount from household member no. %(n)s") % {"n": self.min_position}
         if self.percent is not None:
             return f"{what}: −{self.percent.normalize():f} %"
-        return f"{what}: {self.amount}"
+        return f"{what}: {number_format(self.amount, 2, force_grouping=True)} kr"
 
     def clean(self):
         if (self.amount is None) == (self.percent is None):

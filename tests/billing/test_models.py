@@ -46,7 +46,7 @@ def test_negative_price_refused_by_the_database(club):
 
 def test_rule_descriptions_name_the_rule():
     assert PriceRule(kind="age_band", min_age=13, amount=Decimal("600.00")).describe() == (
-        "age 13 and over: 600.00"
+        "age 13 and over: 600,00 kr"
     )
     assert PriceRule(kind="age_band", max_age=5, percent=Decimal("100")).describe() == (
         "age up to 5: −100 %"

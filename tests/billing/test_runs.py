@@ -243,7 +243,9 @@ def test_daily_beat_runs_only_clubs_that_made_their_first_run(club, monkeypatch)
     from billing import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.run_invoices, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(
+        tasks.run_invoices, "delay", lambda *args, **kwargs: queued.append((*args, kwargs))
+    )
     fee = make_fee(club)
     make_member(club, "Tor", fee=fee)
     others = tasks.daily_runs()  # the demo clubs have made their first runs
@@ -251,6 +253,7 @@ def test_daily_beat_runs_only_clubs_that_made_their_first_run(club, monkeypatch)
     assert tasks.run_invoices(club.pk, "2026-01-15") == 1  # the first run, by hand
     queued.clear()
     assert tasks.daily_runs() == others + 1 and club.pk in [args[0] for args in queued]
+    assert all(args[-1] == {"send": True} for args in queued)  # the daily run sends
 
 
 def test_nothing_billed_after_the_membership_ended(club):
