@@ -55,7 +55,7 @@ def seed(clubs: dict[str, Club], *, today: date, parent: Person) -> None:
             product = _fees(club, spec)  # each fee reaches its active members at once
             _buyers(club, product)
             Agreement.objects.filter(club=club).update(next_billing_date=today)
-            run = services.run_invoices(club, today)
+            run = services.run_invoices(club, today, queue_pdfs=False)
             _settle(club, run, today, parent)
             _pdfs(club, parent)
 

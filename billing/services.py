@@ -291,11 +291,19 @@ def _last_day(agreement: Agreement) -> date | None:
 
 
 def run_invoices(
-    club: Club, run_date: date, *, by=None, send: bool = False, batch_size: int = BATCH_SIZE
+    club: Club,
+    run_date: date,
+    *,
+    by=None,
+    send: bool = False,
+    batch_size: int = BATCH_SIZE,
+    queue_pdfs: bool = True,
 ) -> InvoiceRun:
     """Bill every agreement of ``club`` due on or before ``run_date`` (R-BIL-4): one
     invoice per payer with all their lines. Safe to repeat and to run twice at once.
-    Line texts are written in the site's language, whoever starts the run."""
+    Line texts are written in the site's language, whoever starts the run.
+    ``queue_pdfs=False`` (the demo data only) leaves each PDF to be stored when it is
+    first opened."""
     with scope(club=club), translation.override(settings.LANGUAGE_CODE):
         run = InvoiceRun.objects.create(
             club=club,
@@ -305,9 +313,12 @@ def run_invoices(
         )
         _hold_alive_lock(run.pk)
         try:
-            return _run(run, club, run_date, batch_size)
+            run = _run(run, club, run_date, batch_size)
         finally:
             _release_alive_lock(run.pk)
+        if queue_pdfs and run.status == InvoiceRun.Status.FINISHED:
+            queue_run_pdfs(run)  # its PDFs on the pdf queue, sent if the run sends (R-BIL-6)
+        return run
 
 
 # A running run holds a session-level advisory lock on (this key, its id); the lock dies
@@ -374,7 +385,6 @@ def _run(run: InvoiceRun, club: Club, run_date: date, batch_size: int) -> Invoic
             status=InvoiceRun.Status.FINISHED, finished_at=timezone.now()
         )
         run.refresh_from_db()
-        queue_run_pdfs(run)  # its PDFs on the pdf queue, sent if the run sends (R-BIL-6)
     return run
 
 
