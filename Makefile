@@ -4,8 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# axe-core for the browser tests' accessibility checks (tests/e2e/axe.py), pinned.
+AXE_VERSION := 4.10.3
+AXE_DIR := .cache/axe-core
+AXE_STAMP := $(AXE_DIR)/.version-$(AXE_VERSION)
 
-.PHONY: run test lint format bench install browser migrate messages clean
+.PHONY: run test lint format bench install browser axe migrate messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +38,29 @@ browser:
 	  else echo "chromium is missing; browser tests will be skipped (install it: apt-get install chromium)"; fi; \
 	fi
 
+## axe-core from the npm registry into .cache/axe-core/axe.min.js (ignored), once per version;
+## npm from apt only when missing and running as root. Nothing is fetched at test time.
+axe: $(AXE_STAMP)
+
+$(AXE_STAMP):
+	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = "0" ]; then \
+	  echo "Installing npm (Debian) to fetch axe-core"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	fi; \
+	if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm is missing; the accessibility checks in the browser tests will be skipped (install npm, then make axe)"; \
+	else \
+	  echo "Fetching axe-core $(AXE_VERSION) from npm"; \
+	  rm -rf $(AXE_DIR) && mkdir -p $(AXE_DIR)/npm && \
+	  npm install --silent --prefix $(AXE_DIR)/npm --no-save --no-audit --no-fund --ignore-scripts \
+	    axe-core@$(AXE_VERSION) && \
+	  cp $(AXE_DIR)/npm/node_modules/axe-core/axe.min.js $(AXE_DIR)/axe.min.js && \
+	  cp $(AXE_DIR)/npm/node_modules/axe-core/LICENSE $(AXE_DIR)/LICENSE && \
+	  touch $@; \
+	fi
+
 ## make test: lint and layer contracts, then the whole suite (PostgreSQL when DATABASE_URL says so).
-test: install browser
+test: install browser axe
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports

@@ -1,7 +1,8 @@
 """The invitation's link in a real browser at phone width (R-REG-2, R-REG-3): a new user
 goes from the link through identity, mobile code, username and password and the terms
-to the welcome page, with the keyboard only (typing, Tab and Enter). With
-SCREENSHOT_DIR set, each step is saved there as a PNG to look at."""
+to the welcome page, with the keyboard only (typing, Tab and Enter). axe-core checks
+each step (no serious or critical violations); with SCREENSHOT_DIR set, each step is
+saved there as a PNG to look at."""
 
 import os
 import re
@@ -16,6 +17,7 @@ from playwright.sync_api import expect
 from invitations import services
 from invitations.recipients import Entry
 from members.services import create_club, create_person
+from tests.e2e.axe import assert_no_serious_violations
 from tests.invitations.outbox import invitation_link, last_code, needs_optional_recipient
 
 pytestmark = [pytest.mark.e2e, needs_optional_recipient]
@@ -24,6 +26,9 @@ TERMS = "Kontingenten betales forskuddsvis for ett år.\n\nUtmelding skjer skrif
 
 
 def shoot(page, name: str) -> None:
+    """Each step: axe-core finds no serious or critical violation on it, and with
+    SCREENSHOT_DIR set it is saved there."""
+    assert_no_serious_violations(page)
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
