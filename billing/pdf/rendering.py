@@ -9,6 +9,7 @@ Resources are read locally and never from the network: the URL fetcher serves
 anything else.
 """
 
+import atexit
 import functools
 import logging
 import mimetypes
@@ -73,6 +74,10 @@ def font_config():
 
     # WeasyPrint logs each step of each PDF at INFO: noise in a worker's log
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    # dropped before the interpreter tears modules down, so that its own clean-up (the
+    # temporary folder of loaded fonts) still finds what it needs
+    atexit.register(stylesheet.cache_clear)
+    atexit.register(font_config.cache_clear)
     return FontConfiguration()
 
 
