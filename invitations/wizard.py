@@ -16,6 +16,45 @@ SLUGS = {"identity": "identitet", "phone": "mobil", "account": "bruker", "consen
 STEP_OF_SLUG = {slug: step for step, slug in SLUGS.items()}
 
 
+def pack_identity(cleaned: dict) -> dict:
+    """An identity form's cleaned data as kept in the session (the number encrypted)."""
+    number = cleaned.get("national_id") or ""
+    return {
+        "has_national_id": cleaned["has_national_id"],
+        "national_id": ids.encrypt(number) if number else "",
+        "first_name": cleaned["first_name"],
+        "last_name": cleaned["last_name"],
+        "birth_date": cleaned["birth_date"].isoformat(),
+        "gender": cleaned.get("gender") or "",
+    }
+
+
+def identity_initial(saved: dict | None) -> dict:
+    """What the identity form shows again."""
+    if not saved:
+        return {}
+    initial = dict(saved)
+    initial["national_id"] = ids.decrypt(saved["national_id"]) if saved["national_id"] else ""
+    if saved["has_national_id"]:
+        initial["birth_date"] = None  # it came from the number
+    else:
+        initial["birth_date"] = date.fromisoformat(saved["birth_date"])
+    return initial
+
+
+def unpack_identity(saved: dict | None) -> Identity | None:
+    if not saved:
+        return None
+    number = ids.decrypt(saved["national_id"]) if saved["national_id"] else ""
+    return Identity(
+        first_name=saved["first_name"],
+        last_name=saved["last_name"],
+        birth_date=date.fromisoformat(saved["birth_date"]),
+        gender=saved["gender"],
+        national_id=number,
+    )
+
+
 class WizardState:
     def __init__(self, session, invitation):
         self.session = session
@@ -42,41 +81,14 @@ class WizardState:
     # Step 1: who -----------------------------------------------------------------------
 
     def set_identity(self, cleaned: dict) -> None:
-        number = cleaned.get("national_id") or ""
-        self.data["identity"] = {
-            "has_national_id": cleaned["has_national_id"],
-            "national_id": ids.encrypt(number) if number else "",
-            "first_name": cleaned["first_name"],
-            "last_name": cleaned["last_name"],
-            "birth_date": cleaned["birth_date"].isoformat(),
-            "gender": cleaned.get("gender") or "",
-        }
+        self.data["identity"] = pack_identity(cleaned)
         self._save()
 
     def identity_initial(self) -> dict:
-        saved = self.data.get("identity")
-        if not saved:
-            return {}
-        initial = dict(saved)
-        initial["national_id"] = ids.decrypt(saved["national_id"]) if saved["national_id"] else ""
-        if saved["has_national_id"]:
-            initial["birth_date"] = None  # it came from the number
-        else:
-            initial["birth_date"] = date.fromisoformat(saved["birth_date"])
-        return initial
+        return identity_initial(self.data.get("identity"))
 
     def identity(self) -> Identity | None:
-        saved = self.data.get("identity")
-        if not saved:
-            return None
-        number = ids.decrypt(saved["national_id"]) if saved["national_id"] else ""
-        return Identity(
-            first_name=saved["first_name"],
-            last_name=saved["last_name"],
-            birth_date=date.fromisoformat(saved["birth_date"]),
-            gender=saved["gender"],
-            national_id=number,
-        )
+        return unpack_identity(self.data.get("identity"))
 
     # Step 2: the mobile number ---------------------------------------------------------
 

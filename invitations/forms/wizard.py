@@ -60,6 +60,9 @@ class IdentityForm(NationalIdMixin, forms.Form):
         widget=forms.RadioSelect,
     )
 
+    missing_number = gettext_lazy("Type your national id number (11 digits).")
+    missing_birth_date = gettext_lazy("Type your birth date, like 31.12.1990.")
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["birth_date"].widget.attrs["autocomplete"] = "bday"
@@ -69,7 +72,7 @@ class IdentityForm(NationalIdMixin, forms.Form):
         if data.get("has_national_id") == YES:
             number = data.get("national_id")
             if not number and "national_id" not in self.errors:
-                self.add_error("national_id", _("Type your national id number (11 digits)."))
+                self.add_error("national_id", self.missing_number)
             if number:
                 data["birth_date"] = identity.birth_date_from_national_id(number)
                 data["gender"] = _gender_of(number)
@@ -77,7 +80,7 @@ class IdentityForm(NationalIdMixin, forms.Form):
             data["national_id"] = ""
             born = data.get("birth_date")
             if born is None and "birth_date" not in self.errors:
-                self.add_error("birth_date", _("Type your birth date, like 31.12.1990."))
+                self.add_error("birth_date", self.missing_birth_date)
             elif born is not None and born > timezone.localdate():
                 self.add_error("birth_date", _("The birth date cannot be in the future."))
             if not data.get("gender"):

@@ -10,6 +10,15 @@ a page carry the form's own key (``new_send_key()``, rendered into the form), so
 form submitted twice is one send and a later, deliberate "send again" is another.
 """
 
+from invitations.services.cart import (
+    Applicant,
+    CartView,
+    Offer,
+    cart_view,
+    offers,
+    outcome_for,
+    reference_date,
+)
 from invitations.services.common import (
     InvitationError,
     clean_key,
@@ -27,6 +36,14 @@ from invitations.services.invites import (
     resend_invitation,
     revoke_invitation,
     send_invitations,
+)
+from invitations.services.joining import (
+    card_payable,
+    checkout,
+    groups_of,
+    last_card_payment,
+    registration_for,
+    registrations_of,
 )
 from invitations.services.min_side import (
     InviteRefused,
@@ -51,6 +68,7 @@ from invitations.services.registration import (
     RegistrationRefused,
     accept_invitation,
     check_identity,
+    check_login_claim,
     consent_texts,
     create_login,
     email_taken,
@@ -69,8 +87,39 @@ from invitations.services.verification import (
     resend_verifications,
     send_verification,
 )
+from invitations.services.who import (
+    AlreadyRegistered,
+    Who,
+    applicant,
+    check_guardian,
+    check_known_child,
+    check_new_child,
+    check_self,
+    children_of,
+)
 
 __all__ = [
+    "AlreadyRegistered",
+    "Applicant",
+    "CartView",
+    "Offer",
+    "Who",
+    "applicant",
+    "card_payable",
+    "cart_view",
+    "check_guardian",
+    "check_known_child",
+    "check_new_child",
+    "check_self",
+    "checkout",
+    "children_of",
+    "groups_of",
+    "last_card_payment",
+    "offers",
+    "outcome_for",
+    "reference_date",
+    "registration_for",
+    "registrations_of",
     "INVITATION_VALID_DAYS",
     "CodeRefused",
     "Identity",
@@ -80,6 +129,7 @@ __all__ = [
     "accept_invitation",
     "check_code",
     "check_identity",
+    "check_login_claim",
     "consent_texts",
     "create_login",
     "email_taken",

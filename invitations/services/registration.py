@@ -44,7 +44,10 @@ SPORT_RULES_TEXT = gettext_lazy(
 class RegistrationRefused(InvitationError):
     """``reason``: closed (the invitation cannot be used), used (another login was made
     with it), has_user (this person has a login), ambiguous (several people in the
-    register fit), too_young, phone (not confirmed), email_taken, terms_changed."""
+    register fit), contact (the person in the register has other contact details than
+    the ones proven here), too_young, phone (not confirmed), email_taken, terms_changed;
+    and for the membership steps (``invitations.services.joining``) too_young_alone,
+    not_adult, too_old, not_yours, member_already, cart."""
 
     def __init__(self, reason: str, message: str):
         super().__init__(message)
@@ -61,6 +64,17 @@ class Identity:
     birth_date: date
     gender: str = ""
     national_id: str = ""
+
+    @classmethod
+    def from_form(cls, data: dict) -> "Identity":
+        """From an identity form's cleaned data (``invitations.forms.IdentityForm``)."""
+        return cls(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            birth_date=data["birth_date"],
+            gender=data["gender"],
+            national_id=data["national_id"],
+        )
 
 
 @dataclass(frozen=True)
@@ -168,6 +182,53 @@ def _has_user() -> RegistrationRefused:
     )
 
 
+def contacts_of(*persons: Person) -> set[str]:
+    """The e-mail addresses (case-folded) and mobile numbers (E.164) the register has for
+    these persons."""
+    known = set()
+    for person in persons:
+        if person.email.strip():
+            known.add(person.email.strip().casefold())
+        if person.mobile:
+            known.add(str(person.mobile.as_e164))
+    return known
+
+
+def check_claim(known: set[str], proofs, *, child: bool = False) -> None:
+    """Someone found in the register by national id number, or by name and birth date,
+    is taken only by who proves one of the register's contact details for them
+    (``proofs``: a mobile number confirmed by code, the address the invitation was sent
+    to). Knowing a number or a birthday is not enough. A person the register has no
+    contact details for can be taken (there is nothing to check against)."""
+    proven = {str(p).strip().casefold() for p in proofs if p and str(p).strip()}
+    if not known or known & proven:
+        return
+    if child:
+        message = _(
+            "This child is in the member register already, with other contact details than "
+            "yours. To protect the child's data, it cannot be registered this way. Please "
+            "contact the club: they can add you as a guardian."
+        )
+    else:
+        message = _(
+            "You are in the member register already, but with another mobile number and "
+            "e-mail address than the ones you have used here. To protect your data, a user "
+            "cannot be connected to you this way. Please contact the club: they can update "
+            "your details or help you register."
+        )
+    raise RegistrationRefused("contact", message)
+
+
+def check_login_claim(invitation: Invitation, person: Identity, phone: str) -> None:
+    """The early answer on the mobile step: the person in the register this is (if any)
+    must have the confirmed number or the invitation's e-mail address among their
+    contact details, when they have any (``check_claim``)."""
+    with scopes_disabled():
+        found = match_person(person)
+        if found is not None:
+            check_claim(contacts_of(found), [phone, invitation.email])
+
+
 def email_taken(email: str) -> bool:
     return get_user_model().objects.filter(email__iexact=email.strip()).exists()
 
@@ -208,7 +269,7 @@ def create_login(invitation_id: int, new: NewLogin):
             raise RegistrationRefused(
                 "email_taken", _("There is a user with this e-mail address already. Log in.")
             )
-        person = _person_for(new, email)
+        person = _person_for(new, email, invitation)
         try:
             with transaction.atomic():
                 user = User(email=email, person=person, password=new.password_hash)
@@ -235,16 +296,24 @@ def create_login(invitation_id: int, new: NewLogin):
     return user
 
 
-def _person_for(new: NewLogin, email: str) -> Person:
-    """The Person the login belongs to, locked: found in the register (the confirmed
-    number and, where missing, the rest is written onto it) or created."""
-    who = new.identity
+def lock_identity(who: Identity) -> None:
+    """Hold, until the transaction ends, the locks on a person's identity (name and birth
+    date; national id number) that make two registrations of one person at once find
+    one Person (``advisory_lock``)."""
     advisory_lock(
         "person:"
         + "|".join((ids.name_key(who.last_name), ids.name_key(who.first_name), str(who.birth_date)))
     )
     if who.national_id:
         advisory_lock("person-nid:" + ids.national_id_hash(who.national_id))
+
+
+def _person_for(new: NewLogin, email: str, invitation: Invitation) -> Person:
+    """The Person the login belongs to, locked: found in the register (the confirmed
+    number and, where missing, the rest is written onto it) — if the confirmed number
+    or the invitation's address is one of theirs (``check_claim``) — or created."""
+    who = new.identity
+    lock_identity(who)
     person = match_person(who, lock=True)
     if person is None:
         try:
@@ -262,6 +331,7 @@ def _person_for(new: NewLogin, email: str) -> Person:
             person = match_person(who, lock=True)
     if _has_login(person):
         raise _has_user()
+    check_claim(contacts_of(person), [new.phone, invitation.email])
     changed = ["mobile"]
     person.mobile = new.phone
     if who.national_id and not person.national_id_hash:

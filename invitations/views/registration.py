@@ -25,7 +25,7 @@ from members.filters import format_phone
 CREATED = "registration-created"  # session: the invitation whose login was just made
 
 
-def _closed(request, invitation, state: str):
+def closed(request, invitation, state: str):
     return render(
         request,
         "invitations/registration/closed.html",
@@ -47,7 +47,7 @@ def invitation(request, code: str):
     if found is not None and user is not None and found.user_id == user.pk:
         return redirect("invitations:welcome", code=code)
     if state != "open":
-        return _closed(request, found, state)
+        return closed(request, found, state)
     services.mark_opened(found)
     context = {"invitation": found, "club": found.club, "code": code}
     context["login_url"] = _login_url(request)
@@ -79,7 +79,7 @@ def signup(request, code: str, step: str):
     found = services.find_invitation(code)
     state = services.link_state(found)
     if state != "open":
-        return _closed(request, found, state)
+        return closed(request, found, state)
     if request.user.is_authenticated or found.user_id is not None:
         return redirect("invitations:invitation", code=code)
     wizard = WizardState(request.session, found)
@@ -112,13 +112,7 @@ def _identity(request, found, wizard, context):
     form = IdentityForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        person = services.Identity(
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            birth_date=data["birth_date"],
-            gender=data["gender"],
-            national_id=data["national_id"],
-        )
+        person = services.Identity.from_form(data)
         try:
             services.check_identity(person)
         except services.RegistrationRefused as exc:
@@ -179,7 +173,14 @@ def _phone(request, found, wizard, context):
                 code_form.add_error("code", str(exc))
             else:
                 wizard.set_confirmed(sent_to, row.pk)
-                return redirect(_step_url(code, "account"))
+                try:  # the register's person this is must be reachable at it (or the e-mail)
+                    services.check_login_claim(found, wizard.identity(), sent_to)
+                except services.RegistrationRefused as exc:
+                    context["refusal"] = exc
+                    wizard.forget_confirmation()  # another number may be theirs
+                    confirmed, changing = None, True
+                else:
+                    return redirect(_step_url(code, "account"))
     context.update(
         {
             "phone_form": phone_form,
@@ -256,24 +257,3 @@ def _fix_url(code: str, reason: str) -> str | None:
     """Where a refused registration is put right."""
     step = {"email_taken": "account", "phone": "phone", "ambiguous": "identity"}.get(reason)
     return _step_url(code, step) if step else None
-
-
-def welcome(request, code: str):
-    """The end of this part: the login is made (or the existing one took the
-    invitation), and the person is logged in."""
-    found = services.find_invitation(code)
-    if found is None or not request.user.is_authenticated or found.user_id != request.user.pk:
-        return redirect("invitations:invitation", code=code)
-    created = request.session.get(CREATED) == found.pk
-    person = request.user.person
-    return render(
-        request,
-        "invitations/registration/welcome.html",
-        {
-            "invitation": found,
-            "club": found.club,
-            "created": created,
-            "person": person,
-            "phone": format_phone(str(person.mobile.as_e164)) if person and person.mobile else "",
-        },
-    )
