@@ -149,7 +149,9 @@ def invoice_refund(request, club_slug, invoice_id):
         if data["reference"]:
             same = Payment.objects.filter(provider=provider, reference=data["reference"])
             if same.exists():
-                raise services.BillingError(_("A refund with this reference is registered."))
+                raise services.BillingError(
+                    _("A refund with this reference is already registered.")
+                )
         services.record_refund(
             invoice,
             amount=data["amount"],
