@@ -95,3 +95,29 @@ def _english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+def make_turn_group_fees(club: Club):
+    """Group "Turn 1" (sport Turn) with a half-yearly class fee, and a yearly training fee
+    for the sport Turn: ``(group, class_fee, training_fee)``."""
+    from members.models import Group
+
+    with scopes_disabled():
+        group = Group.objects.create(club=club, name="Turn 1", sport="Turn")
+        class_fee = Fee.objects.create(
+            club=club,
+            name="Partiavgift Turn 1",
+            kind="class",
+            group=group,
+            price=Decimal("800"),
+            period="half_year",
+        )
+        training = Fee.objects.create(
+            club=club,
+            name="Treningsavgift turn",
+            kind="training",
+            sport="Turn",
+            price=Decimal("300"),
+            period="year",
+        )
+    return group, class_fee, training

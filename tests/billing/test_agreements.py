@@ -12,7 +12,7 @@ from billing.models import Agreement, Fee
 from members.models import Group, Household, Membership
 from members.services import add_to_group
 
-from .conftest import make_fee, make_member
+from .conftest import make_fee, make_member, make_turn_group_fees
 
 
 def test_active_membership_gets_its_category_fee_once(club):
@@ -81,25 +81,9 @@ def test_child_is_billed_to_the_guardian_and_household_payer_wins(club):
 
 
 def test_joining_a_group_creates_its_class_and_sport_training_fees(club):
+    group, class_fee, training = make_turn_group_fees(club)
     with scopes_disabled():
-        group = Group.objects.create(club=club, name="Turn 1", sport="Turn")
         other = Group.objects.create(club=club, name="Fotball", sport="Fotball")
-        class_fee = Fee.objects.create(
-            club=club,
-            name="Partiavgift Turn 1",
-            kind="class",
-            group=group,
-            price=Decimal("800"),
-            period="half_year",
-        )
-        training = Fee.objects.create(
-            club=club,
-            name="Treningsavgift turn",
-            kind="training",
-            sport="Turn",
-            price=Decimal("300"),
-            period="year",
-        )
         Fee.objects.create(
             club=club,
             name="Partiavgift fotball",

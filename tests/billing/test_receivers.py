@@ -17,7 +17,7 @@ from members import signals
 from members.models import Group, GroupMember, Membership, MembershipCategory
 from migration import services as migration_services
 
-from .conftest import make_fee
+from .conftest import make_fee, make_turn_group_fees
 
 TODAY = timezone.localdate
 
@@ -50,25 +50,9 @@ def fee(club):
 @pytest.fixture
 def group_fees(club):
     """A group with a class fee, and a training fee for its sport."""
+    group, class_fee, training = make_turn_group_fees(club)
     with scopes_disabled():
-        group = Group.objects.create(club=club, name="Turn 1", sport="Turn")
         other = Group.objects.create(club=club, name="Turn 2", sport="Turn")
-        class_fee = Fee.objects.create(
-            club=club,
-            name="Partiavgift Turn 1",
-            kind="class",
-            group=group,
-            price=Decimal("800"),
-            period="half_year",
-        )
-        training = Fee.objects.create(
-            club=club,
-            name="Treningsavgift turn",
-            kind="training",
-            sport="Turn",
-            price=Decimal("300"),
-            period="year",
-        )
     return group, other, class_fee, training
 
 
