@@ -7,6 +7,7 @@ its hash; the whole state is removed when the login has been made.
 
 from datetime import date
 
+from invitations.forms.wizard import YES
 from invitations.services.registration import Identity
 from members import identity as ids
 
@@ -35,7 +36,7 @@ def identity_initial(saved: dict | None) -> dict:
         return {}
     initial = dict(saved)
     initial["national_id"] = ids.decrypt(saved["national_id"]) if saved["national_id"] else ""
-    if saved["has_national_id"]:
+    if saved["has_national_id"] == YES:
         initial["birth_date"] = None  # it came from the number
     else:
         initial["birth_date"] = date.fromisoformat(saved["birth_date"])
