@@ -5,9 +5,11 @@ chunks so memory stays bounded however large the extract is. Every data row of t
 member list ends as exactly one ImportRow with an outcome (R-MIG-2).
 """
 
+import gc
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -109,10 +111,12 @@ class Importer(GuardianLinks, WaitlistImport):
         if (groups := self.extract.tables.get(cols.GROUPS)) is not None:
             self.import_groups(groups.rows)
         rows = self.extract.members.rows
-        while chunk := list(islice(rows, CHUNK)):
-            self.import_member_chunk(chunk)
-            done += len(chunk)
-            self.progress(done, total_rows)
+        with young_collections_only():
+            while chunk := list(islice(rows, CHUNK)):
+                self.import_member_chunk(chunk)
+                gc.collect(1)  # the chunk's own cycles (querysets, model instances)
+                done += len(chunk)
+                self.progress(done, total_rows)
         if (waitlist := self.extract.tables.get(cols.WAITLIST)) is not None:
             self.import_waitlist(waitlist.rows)
         return {sheet: dict(counter) for sheet, counter in self.totals.items() if counter}
@@ -551,6 +555,21 @@ class Importer(GuardianLinks, WaitlistImport):
         ids = tables.TableWriter(GroupMember).insert(rows)
         self.created("group_member", ids)
         return ids
+
+
+@contextmanager
+def young_collections_only():
+    """The cyclic garbage collector off while the chunks run, collected by the caller
+    per chunk in the young generations only. Left on, it scans everything the run keeps
+    (the file's rows and persons, growing with the extract) again and again: a fifth of
+    the import's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _contact_rows(pks: set[int]) -> list[tuple]:
