@@ -99,7 +99,9 @@ class JoiningState:
     # Done ------------------------------------------------------------------------------
 
     def set_done(self, registration_id: int, version: str) -> None:
+        """The cart was sent: the next child starts from an empty form."""
         self.data["done"] = {"registration": registration_id, "version": version}
+        self.data.pop("child", None)
         self._save()
 
     def done(self) -> dict | None:

@@ -1,7 +1,6 @@
 """Whom a person registers (R-REG-5, R-REG-6) and the child they type in."""
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from invitations.forms.wizard import NO, YES, IdentityForm
@@ -19,15 +18,16 @@ class WhoForm(forms.Form):
 
     def __init__(self, *args, children=(), **kwargs):
         super().__init__(*args, **kwargs)
-        today = timezone.localdate()
         choices = [(SELF, gettext_lazy("Myself"))]
         for child in children:
             born = child.birth_date.strftime("%d.%m.%Y") if child.birth_date else ""
             label = f"{child.full_name} ({born})" if born else child.full_name
             choices.append((f"{CHILD}:{child.pk}", label))
-        choices.append((NEW_CHILD, gettext_lazy("My child (not listed here)")))
+        if children:
+            choices.append((NEW_CHILD, gettext_lazy("My child (not listed here)")))
+        else:
+            choices.append((NEW_CHILD, gettext_lazy("My child")))
         self.fields["who"].choices = choices
-        self.today = today
 
     def chosen(self) -> tuple[str, int | None]:
         """(kind, person id of a child in the register or None)."""

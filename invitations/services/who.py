@@ -86,10 +86,14 @@ def check_child_age(birth_date: date | None, today: date) -> None:
         )
 
 
-def children_of(person: Person, today: date) -> list[Person]:
-    """The registering person's children in the register who are under 18."""
+def children_of(person: Person, today: date, *, club: Club | None = None) -> list[Person]:
+    """The registering person's children in the register who are under 18 (and, with
+    ``club``, not members of it yet)."""
     with scopes_disabled():
-        children = list(person.children.order_by("birth_date", "pk"))
+        children = person.children.order_by("birth_date", "pk")
+        if club is not None:
+            children = children.exclude(memberships__club=club)
+        children = list(children)
     return [c for c in children if c.age_on(today) is None or c.age_on(today) < ADULT_AGE]
 
 

@@ -79,13 +79,13 @@ def welcome(request, code: str):
     person = request.user.person
     today = timezone.localdate()
     state = JoiningState(request.session, found)
-    chosen = state.who() or {}
+    chosen = {} if state.done() else state.who() or {}
     initial = chosen.get("kind")
     if initial == CHILD:
         initial = f"{CHILD}:{chosen['person_id']}"
     form = WhoForm(
         request.POST or None,
-        children=services.children_of(person, today),
+        children=services.children_of(person, today, club=found.club),
         initial={"who": initial},
     )
     usable = found.status != InvitationState.REVOKED and not found.is_expired()
