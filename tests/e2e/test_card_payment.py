@@ -16,6 +16,7 @@ from billing.services import open_amount
 from members.services import get_or_create_user
 from tests.conftest import DEMO_PASSWORD
 
+from .axe import assert_no_serious_violations
 from .conftest import log_in
 
 pytestmark = pytest.mark.e2e
@@ -58,8 +59,10 @@ def _pay_page(page, invoice):
     page.locator(f'.min-side-invoices a.pay[href="/betaling/faktura/{invoice.pk}/"]').first.click()
     expect(page).to_have_url(re.compile(rf"/betaling/faktura/{invoice.pk}/$"))
     expect(page.locator("main")).to_contain_text(invoice.kid)
+    assert_no_serious_violations(page)
     page.locator("#pay-by-card").click()
     expect(page).to_have_url(re.compile(r"/betaling/test/[^/]+/$"))
+    assert_no_serious_violations(page)
 
 
 def test_pay_cancel_prepaid_and_credit(new_page, demo_clubs_tx):
@@ -106,6 +109,7 @@ def test_pay_cancel_prepaid_and_credit(new_page, demo_clubs_tx):
     log_in(admin, "admin-a@example.no")
     admin.goto(f"/club/{club.slug}/billing/invoices/{other_invoice.pk}/")
     expect(admin.locator(".page-head .badge.invoice-prepaid")).to_be_visible()
+    assert_no_serious_violations(admin)
     form = admin.locator("#credit-form")
     form.locator("input[name=amount]").fill(str(other_invoice.total).replace(".", ","))
     form.locator("[name=reason]").fill("Meldte seg ut før sesongstart")
