@@ -274,3 +274,22 @@ def test_nothing_billed_after_the_membership_ended(club):
         assert InvoiceLine.objects.filter(person=stays.person).count() == 4
     assert gone_starts == [RUN_DATE, date(2026, 2, 15)]
     assert services.run_invoices(club, date(2026, 12, 31)).total == 1
+
+
+def test_command_sends_unless_told_not_to(club, monkeypatch, django_capture_on_commit_callbacks):
+    """R-BIL-4/R-BIL-6: the operator's run queues the PDFs to be e-mailed; --no-send only
+    makes them."""
+    from billing.pdf import tasks as pdf_tasks
+
+    queued = []
+    monkeypatch.setattr(pdf_tasks.issue_invoices, "delay", lambda ids, send: queued.append(send))
+    fee = make_fee(club)
+    make_member(club, "Siri", fee=fee)
+    make_member(club, "Per", fee=fee, next_billing_date=date(2026, 2, 15))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("run_invoices", "--club", club.slug, "--date", "2026-01-15", "--no-send")
+    with django_capture_on_commit_callbacks(execute=True):
+        out = StringIO()
+        call_command("run_invoices", "--club", club.slug, "--date", "2026-02-15", stdout=out)
+    assert queued == [False, True]
+    assert out.getvalue().rstrip().endswith(", sent")

@@ -12,8 +12,8 @@ class Command(BaseCommand):
     help = (
         "Invoice run (R-BIL-4): bill every agreement due on or before the date, one invoice "
         "per recipient. Safe to repeat: a second run on the same date bills nothing twice. "
-        "Invoices are not sent yet (sending comes with the PDF invoices); --no-send is "
-        "accepted and is what every run does today."
+        "The invoices' PDFs are made on the pdf queue and e-mailed to recipients with an "
+        "e-mail address (the others wait on the list for the post), unless --no-send."
     )
 
     def add_arguments(self, parser):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-send",
             action="store_true",
-            help="make the invoices without sending them (today's only behaviour)",
+            help="make the invoices and their PDFs without e-mailing them",
         )
 
     def handle(self, *args, club=None, date=None, no_send=False, **options):
@@ -39,10 +39,11 @@ class Command(BaseCommand):
                     raise CommandError(f"No club with the short name {club!r}.")
             clubs = list(clubs)
         for c in clubs:
-            run = services.run_invoices(c, run_date, send=False)
+            run = services.run_invoices(c, run_date, send=not no_send)
             self.stdout.write(
                 f"{c.slug}: {run.invoices} invoice(s), {run.amount} NOK, "
                 f"{run.total} recipient(s) due on {run_date.isoformat()}"
+                + ("" if no_send else ", sent")
             )
 
     @staticmethod
