@@ -187,6 +187,7 @@ def test_a_cancelled_membership_is_not_confirmed(client, asked, unscoped):
         signing.TimestampSigner(salt="another.purpose").sign("1"),
         signing.Signer(salt=tokens.VERIFY_SALT).sign("1"),  # no timestamp
     ],
+    ids=["nonsense", "forged", "another-purpose", "no-timestamp"],  # same under xdist
 )
 def test_forged_or_foreign_tokens_do_not_work(client, asked, token):
     response = client.post(reverse("invitations:confirm", args=[token]))
