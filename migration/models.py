@@ -72,8 +72,14 @@ class ImportRow(models.Model):
         GROUPS = "groups", _("Groups")
         WAITLIST = "waitlist", _("Waitlist")
 
-    club = models.ForeignKey("members.Club", on_delete=models.CASCADE, related_name="+")
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    # No single-column indexes on club and batch: every imported row paid for them, and
+    # the indexes below lead with the same columns (club, outcome; batch, sheet, row).
+    club = models.ForeignKey(
+        "members.Club", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
     sheet = models.CharField(max_length=10, choices=Sheet.choices, default=Sheet.MEMBERS)
     row_number = models.PositiveIntegerField(_("row"))
     member_no = models.CharField(_("member number"), max_length=40, blank=True)
@@ -93,7 +99,12 @@ class ImportRow(models.Model):
     candidates = models.JSONField(default=list, blank=True, help_text="registry person ids")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # indexed where set only (below): most rows are never resolved
     )
 
     objects = ScopedManager(club="club")
@@ -103,7 +114,14 @@ class ImportRow(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["batch", "sheet", "row_number"], name="import_row_once")
         ]
-        indexes = [models.Index(fields=["club", "outcome"], name="import_row_club_outcome")]
+        indexes = [
+            models.Index(fields=["club", "outcome"], name="import_row_club_outcome"),
+            models.Index(
+                fields=["resolved_by"],
+                name="import_row_resolved_by",
+                condition=models.Q(resolved_by__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sheet} row {self.row_number}: {self.outcome}"
