@@ -37,6 +37,7 @@ from migration.pipeline.guardians import GuardianLinks, contact_text, persons_by
 from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED, REVIEW, Candidate, Decision
 from migration.pipeline.normalise import (
     Checked,
+    name_key,
     normalise_group,
     normalise_member,
 )
@@ -71,11 +72,7 @@ class RowWork:
 
     @cached_property  # the values do not change once the row is normalised
     def key(self) -> tuple[str, str, date | None]:
-        return (
-            identity.name_key(self.v["first_name"]),
-            identity.name_key(self.v["last_name"]),
-            self.v["birth_date"],
-        )
+        return (name_key(self.v["first_name"]), name_key(self.v["last_name"]), self.v["birth_date"])
 
     @cached_property
     def id_hash(self) -> str | None:

@@ -23,12 +23,33 @@ from datetime import date
 from typing import NamedTuple
 
 from django.db import connection
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from members.models import Person
 from migration.pipeline import tables
 
 NEW, MATCHED, MERGED, REVIEW, REJECTED = "new", "matched", "merged", "review", "rejected"
+
+
+# The explanations that nearly every row gets, translated once per language rather than
+# twice per row (the file's earlier rows, then the registry).
+SAME_ID_NAME_BIRTH = gettext_noop("Same national id number, name and birth date.")
+SAME_ID_NAME_CHANGED = gettext_noop(
+    "Same national id number (it decides alone; the name has changed)."
+)
+SAME_NAME_BIRTH = gettext_noop("Same first name, last name and birth date.")
+NOBODY = gettext_noop("Nobody in the registry has this name and birth date.")
+_translated: dict[tuple[str | None, str], str] = {}
+
+
+def translated(message: str) -> str:
+    """``gettext(message)``, remembered per active language."""
+    key = (get_language(), message)
+    text = _translated.get(key)
+    if text is None:
+        text = _translated[key] = _(message)
+    return text
 
 
 class Candidate(NamedTuple):
@@ -183,7 +204,7 @@ def decide(
     if id_hash and id_hash in index.by_hash:
         hit = index.by_hash[id_hash]
         if (hit.first_key, hit.last_key, hit.birth_date) == (first, last, born):
-            reason = _("Same national id number, name and birth date.")
+            reason = translated(SAME_ID_NAME_BIRTH)
         elif (why := near_miss_reason(first, last, born, hit)) is not None:
             # One side holds a typo: the admin decides which spelling is right.
             return Decision(
@@ -194,7 +215,7 @@ def decide(
                 rule="national_id_typo",
             )
         else:
-            reason = _("Same national id number (it decides alone; the name has changed).")
+            reason = translated(SAME_ID_NAME_CHANGED)
         return Decision(MATCHED, reason, person_pk=hit.pk, rule="national_id")
     exact, near = [], []
     for c in index.candidates_near(born) if born else ():
@@ -225,7 +246,7 @@ def decide(
             )
         return Decision(
             MATCHED,
-            _("Same first name, last name and birth date."),
+            translated(SAME_NAME_BIRTH),
             person_pk=exact[0].pk,
             rule="name_birth",
         )
@@ -238,4 +259,4 @@ def decide(
             candidates=[c.pk for c, _why in near],
             rule="near_miss",
         )
-    return Decision(NEW, _("Nobody in the registry has this name and birth date."), rule="new")
+    return Decision(NEW, translated(NOBODY), rule="new")

@@ -7,10 +7,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import EmailValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -106,6 +107,26 @@ class Checked:
         self.problems.append(Problem(name, code, message, WARNING))
 
 
+class _EmailValidator(EmailValidator):
+    """Django's e-mail validation, with its regular expression compiled at once rather
+    than behind a lazy object (a proxy call per use), and each domain checked once per
+    process (an extract's addresses share a few domains)."""
+
+    user_regex = re.compile(EmailValidator.user_regex.pattern, EmailValidator.user_regex.flags)
+
+    def validate_domain_part(self, domain_part):
+        return _valid_domain(domain_part)
+
+
+@lru_cache(maxsize=4096)
+def _valid_domain(domain_part: str) -> bool:
+    return EmailValidator().validate_domain_part(domain_part)
+
+
+validate_email = _EmailValidator()
+
+
+@lru_cache(maxsize=8192)  # dates repeat a lot in an extract (birth, billing, joined)
 def parse_date(text: str) -> date | None:
     """``dd.mm.yyyy``, ``d.m.yyyy`` or ``yyyy-mm-dd``; None when empty; ValueError when
     the text is not such a date or the date does not exist."""
@@ -161,11 +182,16 @@ def parse_mobile(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Names, cities and categories repeat across an extract's rows.
+clean_name = lru_cache(maxsize=16384)(identity.clean_name)
+name_key = lru_cache(maxsize=16384)(identity.name_key)
+
+
 def clean_text(checked: Checked, name: str, value: str, limit: int = MAX_TEXT) -> str:
-    text = identity.clean_name(value or "")
+    text = clean_name(value or "")
     cut = text[:limit]
     if limit == NAME_MAX:  # the matching key must fit too (casefold can lengthen: ß → ss)
-        while len(identity.name_key(cut)) > limit:
+        while len(name_key(cut)) > limit:
             cut = cut[:-1]
     if cut != text:
         checked.warn(
