@@ -6,18 +6,20 @@ still leaves an active member and the invoice e-mailed as PrePaid. The invitatio
 registered, the membership says it came from an invitation, a receipt says what
 happened."""
 
-from datetime import date
+import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from billing.models import Agreement, CardPayment, Invoice, InvoicePaymentMethod
 from comms.models import OutboundMessage
-from invitations.models import Registration
+from invitations.models import Invitation, Registration
 from members.models import GroupMember, Membership
 
 from .cart_helpers import (
@@ -336,3 +338,51 @@ def test_the_receipt_email_says_when_the_first_invoice_comes(client, kari):
     assert "Price: kr 1\xa0200,00" in message.body_text
     assert len(mail.outbox) >= 0  # the outbox sends in the background
     assert Decimal(Registration.objects.get().total) == ORDINARY
+
+
+def test_going_back_keeps_the_choice_and_the_cart(client, kari):
+    shop = make_club(billing_day=15)
+    code = invite_user(shop.club, kari)
+    client.force_login(kari)
+    choose(client, code)
+    add(client, code, category=shop.ordinary)
+    add(client, code, group=shop.group)
+    html = client.get(url("welcome", code)).content.decode()
+    assert re.search(r'value="self"[^>]*checked', html)
+    html = client.get(url("shop", code)).content.decode()
+    assert html.count("✓ In the cart") == 2
+    choose(client, code)  # the same choice again keeps the cart
+    assert "Cart: 2 items" in client.get(url("shop", code)).content.decode()
+
+
+def test_a_revoked_or_expired_invitation_stops_the_cart_but_not_the_receipt(client, kari):
+    from invitations import services
+
+    shop = make_club(billing_day=15)
+    code = invite_user(shop.club, kari)
+    client.force_login(kari)
+    receipt = register(client, code, shop.ordinary)["Location"]
+    choose(client, code, "new_child")
+    Invitation.objects.filter(pk=services.find_invitation(code).pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    for name in ("child", "shop", "cart"):
+        response = client.get(url(name, code))
+        assert response.status_code == 410, name
+        assert "The invitation has expired" in response.content.decode()
+    assert client.get(receipt).status_code == 200
+    assert 'id="who"' not in client.get(url("welcome", code)).content.decode()
+
+    per = adult("per@example.no", first="Per")
+    code = invite_user(shop.club, per)
+    client.force_login(per)
+    choose(client, code)
+    add(client, code, category=shop.ordinary)
+    services.revoke_invitation(services.find_invitation(code))
+    response = client.get(url("cart", code))
+    assert response.status_code == 410
+    assert "The invitation has been withdrawn" in response.content.decode()
+    invitation = services.find_invitation(code)
+    with pytest.raises(services.RegistrationRefused) as refused:
+        services.checkout(invitation.pk, per, services.Who("self"), shop.ordinary.pk, [])
+    assert refused.value.reason == "closed"
