@@ -28,7 +28,7 @@ FEE = Fee(name="Kontingent", price=Decimal("1000.00"), period="year")
 @pytest.mark.parametrize(
     ("period_start", "price", "text"),
     [
-        (date(2026, 3, 9), Decimal("500.00"), "age 0–12: 500.00"),  # 12 the day before
+        (date(2026, 3, 9), Decimal("500.00"), "age 0–12: 500,00 kr"),  # 12 the day before
         (date(2026, 3, 10), Decimal("1000.00"), ""),  # 13 on the birthday itself
     ],
 )
@@ -134,9 +134,9 @@ def test_family_discount_from_the_second_member_oldest_pays_full(club):
     family_text = "family discount from household member no. 2: −50 %"
     assert lines == {
         "Eldst": (Decimal("1000.00"), ""),  # 16: no band, first in the household
-        "Midt": (Decimal("250.00"), f"age 0–12: 500.00; {family_text}"),
-        "Yngst": (Decimal("250.00"), f"age 0–12: 500.00; {family_text}"),
-        "Alene": (Decimal("500.00"), "age 0–12: 500.00"),
+        "Midt": (Decimal("250.00"), f"age 0–12: 500,00 kr; {family_text}"),
+        "Yngst": (Decimal("250.00"), f"age 0–12: 500,00 kr; {family_text}"),
+        "Alene": (Decimal("500.00"), "age 0–12: 500,00 kr"),
     }
 
 
