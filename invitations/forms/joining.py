@@ -56,7 +56,7 @@ class ChildForm(IdentityForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["national_id"].help_text = gettext_lazy(
-            "The child's birth date and six more digits."
+            "The child's birth date (ddmmyy) and five more digits."
         )
         self.fields["first_name"].label = gettext_lazy("The child's first name")
         self.fields["last_name"].label = gettext_lazy("The child's last name")

@@ -34,7 +34,7 @@ class IdentityForm(NationalIdMixin, forms.Form):
     )
     national_id = national_id_field(
         label=gettext_lazy("National id number (11 digits)"),
-        help_text=gettext_lazy("Your birth date and six more digits."),
+        help_text=gettext_lazy("Your birth date (ddmmyy) and five more digits."),
     )
     first_name = forms.CharField(
         label=gettext_lazy("First name"),
