@@ -166,8 +166,8 @@ def write_history(model, ids: Sequence[int], history_type: str, *, user=None, re
     )
     params = [timezone.now(), reason or None, history_type, user.pk if user else None]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(head + "= ANY(%s)", [*params, list(ids)])
+        if connection.vendor == "postgresql":  # the ids in binary, as in select_in
+            cursor.execute(head + "= ANY(%b)", [*params, list(ids)])
             return
         for part in _batched(ids, _IN_BATCH):
             marks = ", ".join(["%s"] * len(part))
@@ -228,14 +228,15 @@ def select_in(model, fields: Sequence[str], column: str, values, **equal) -> lis
     def col(name: str) -> str:
         return quote(meta.pk.column if name in ("pk", "id") else meta.get_field(name).column)
 
-    # The other conditions are checked here, not in SQL: inside the import's transaction
+    # The array goes in binary (%b): as text, psycopg scans every element for characters
+    # to quote. The other conditions are checked here, not in SQL: inside the import's transaction
     # the planner believes a new club has no rows and, with a generic plan, walks the
     # club's index instead of the id array's (quadratic over an import).
     names = [*fields, *equal]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(col(f) for f in names)} FROM {quote(meta.db_table)} "  # noqa: S608
-            f"WHERE {col(column)} = ANY(%s)",
+            f"WHERE {col(column)} = ANY(%b)",
             [values],
         )
         rows = cursor.fetchall()
