@@ -9,6 +9,7 @@ import gc
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,7 +17,7 @@ from functools import cached_property
 from itertools import islice
 
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from members import identity
@@ -79,6 +80,26 @@ class RowWork:
         return identity.national_id_hash(self.v["national_id"]) if self.v["national_id"] else None
 
 
+class ReadAhead:
+    """Reads and normalises the member rows one chunk ahead, in a thread of its own:
+    it needs no database, so it runs while the importer waits for PostgreSQL with the
+    previous chunk. Messages are written in the language, and dates taken in the time
+    zone, of the thread that made it."""
+
+    def __init__(self, rows: Iterator[tuple[int, dict]]):
+        self.rows = rows
+        self.language = translation.get_language()
+        self.zone = timezone.get_current_timezone()
+
+    def next_chunk(self) -> list[RowWork]:
+        with translation.override(self.language), timezone.override(self.zone):
+            works = [RowWork(n, raw, normalise_member(raw)) for n, raw in islice(self.rows, CHUNK)]
+            for w in works:
+                if not w.checked.errors:
+                    w.key, w.id_hash  # noqa: B018 - computed here, off the importer's thread
+        return works
+
+
 class Importer(GuardianLinks, WaitlistImport):
     def __init__(
         self,
@@ -107,12 +128,14 @@ class Importer(GuardianLinks, WaitlistImport):
         done = 0
         if (groups := self.extract.tables.get(cols.GROUPS)) is not None:
             self.import_groups(groups.rows)
-        rows = self.extract.members.rows
-        with young_collections_only():
-            while chunk := list(islice(rows, CHUNK)):
-                self.import_member_chunk(chunk)
+        read_ahead = ReadAhead(self.extract.members.rows)
+        with young_collections_only(), ThreadPoolExecutor(1, "import-read-ahead") as pool:
+            coming = pool.submit(read_ahead.next_chunk)
+            while works := coming.result():
+                coming = pool.submit(read_ahead.next_chunk)
+                self.import_member_chunk(works)
                 gc.collect(1)  # the chunk's own cycles (querysets, model instances)
-                done += len(chunk)
+                done += len(works)
                 self.progress(done, total_rows)
         if (waitlist := self.extract.tables.get(cols.WAITLIST)) is not None:
             self.import_waitlist(waitlist.rows)
@@ -213,8 +236,7 @@ class Importer(GuardianLinks, WaitlistImport):
         return found
 
     # --- members -----------------------------------------------------------------------
-    def import_member_chunk(self, chunk: list[tuple[int, dict]]) -> None:
-        works = [RowWork(n, raw, normalise_member(raw)) for n, raw in chunk]
+    def import_member_chunk(self, works: list[RowWork]) -> None:
         valid = [w for w in works if not w.checked.errors]
         index = match.RegistryIndex.load(
             {w.v["birth_date"] for w in valid if w.v["birth_date"]},
