@@ -66,10 +66,10 @@ class RowWork:
     decision: Decision | None = None
     person: NewPerson | int | None = None  # a new person (pk set once written) or a pk
     candidates: list = field(default_factory=list)  # pks or Persons (rows of this file)
+    v: dict = field(init=False, repr=False)  # the normalised values (read many times a row)
 
-    @property
-    def v(self) -> dict:
-        return self.checked.values
+    def __post_init__(self):
+        self.v = self.checked.values
 
     @cached_property  # the values do not change once the row is normalised
     def key(self) -> tuple[str, str, date | None]:

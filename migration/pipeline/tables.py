@@ -102,7 +102,8 @@ class TableWriter:
             for f in per_row:  # a fresh value per row (uuid4)
                 if f.attname not in row:
                     row[f.attname] = f.default()
-            out.append(prep([pk, *(row[n] if n in row else defaults[n] for n in attnames)]))
+            values = {**defaults, **row}  # one merge in C rather than a test per column
+            out.append(prep([pk, *map(values.__getitem__, attnames)]))
         insert_rows(self.table, columns, out)
         return ids
 
