@@ -3,6 +3,14 @@ two places (``DecimalField(max_digits=12, decimal_places=2)``), never a float.""
 
 from .agreements import Agreement
 from .card import CardPayment
+from .collections import (
+    AvtaleGiroMandate,
+    BillingSettings,
+    Claim,
+    ClaimFile,
+    PaymentFile,
+    Reminder,
+)
 from .fees import Fee, Period, PriceRule
 from .invoices import (
     CreditNote,
@@ -16,7 +24,11 @@ from .payments import Payment
 
 __all__ = [
     "Agreement",
+    "AvtaleGiroMandate",
+    "BillingSettings",
     "CardPayment",
+    "Claim",
+    "ClaimFile",
     "CreditNote",
     "Fee",
     "Invoice",
@@ -25,6 +37,8 @@ __all__ = [
     "InvoicePaymentMethod",
     "InvoiceRun",
     "Payment",
+    "PaymentFile",
     "Period",
     "PriceRule",
+    "Reminder",
 ]

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.formats import number_format
@@ -64,6 +64,13 @@ class Fee(models.Model):
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
         help_text=_("Membership fees and sports participation are normally outside VAT: 0."),
+    )
+    account_number = models.CharField(
+        _("income account"),
+        max_length=6,
+        blank=True,
+        validators=[RegexValidator(r"^\d{4,6}$", _("A ledger account is 4 to 6 digits."))],
+        help_text=_("For the bookkeeping export; empty: the club's default income account."),
     )
     is_active = models.BooleanField(_("in use"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,20 @@ class Payment(models.Model):
     provider = models.CharField(_("provider"), max_length=30, blank=True)
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     kid = models.CharField(_("KID"), max_length=25, blank=True)
+    # OCR Giro (issue 8): the file it came in, the payer's account, and who placed a
+    # payment that matched nothing on an invoice
+    payment_file = models.ForeignKey(
+        "billing.PaymentFile",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    payer_account = models.CharField(_("payer's account"), max_length=11, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assigned_at = models.DateTimeField(_("placed"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(club="club")

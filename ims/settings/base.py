@@ -6,6 +6,7 @@ message that names the variable (STYLE.md, "loud configuration").
 
 import base64
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -265,3 +266,9 @@ if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SE
     )
 if not 30 <= PAYMENT_SESSION_MINUTES <= 1440:
     raise ImproperlyConfigured("PAYMENT_SESSION_MINUTES must be between 30 and 1440.")
+
+
+# --- Collections (billing, issue 8) -----------------------------------------------------
+# REMINDER_FEE_CAP: the highest reminder fee a club may set, one tenth of the year's
+# inkassosats (DOMAIN.md §4; the operator updates it when the regulation changes).
+REMINDER_FEE_CAP = Decimal(env.str("REMINDER_FEE_CAP", default="75.00"))
