@@ -20,6 +20,10 @@ urlpatterns = [
     path("club/<slug:club_slug>/", include("invitations.urls_club")),
     path("club/<slug:club_slug>/", include("invitations.urls_approval")),
     path("club/<slug:club_slug>/", include("billing.urls")),
+    path("club/<slug:club_slug>/billing/", include("billing.urls_avtalegiro")),
+    path("club/<slug:club_slug>/billing/", include("billing.urls_ocr")),
+    path("club/<slug:club_slug>/billing/", include("billing.urls_reminders")),
+    path("club/<slug:club_slug>/billing/", include("billing.urls_accounting")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,7 @@
+from django.urls import path  # noqa: F401
+
+app_name = "accounting"
+
+# Under /club/<club_slug>/billing/ (ims/urls.py), club admins only (issue 8). Every URL here
+# is covered by tests/members/test_isolation.py (another club's admin gets 404).
+urlpatterns: list = []
