@@ -55,13 +55,32 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 def change_status(
-    membership: Membership, new_status: str, *, by=None, reason: str = "", on: date | None = None
+    membership: Membership,
+    new_status: str,
+    *,
+    by=None,
+    reason: str = "",
+    on: date | None = None,
+    approval_decision: bool = False,
 ) -> Membership:
     """Move a membership to ``new_status`` if SPEC §3 allows it; history records who.
     Becoming active or cancelled is signalled (``members.signals``) in the same
-    transaction: billing makes or ends the member's agreements (R-BIL-2)."""
+    transaction: billing makes or ends the member's agreements (R-BIL-2). A membership
+    sent for approval is approved or rejected only as an ``approval_decision`` (the
+    approval panel, which answers the member by e-mail, R-REG-7)."""
     if new_status not in Status.values:
         raise InvalidStatusTransition(_("Unknown membership status."))
+    if (
+        membership.status == Status.SENT_FOR_APPROVAL
+        and new_status in (Status.ACTIVE, Status.REJECTED)
+        and not approval_decision
+    ):
+        raise InvalidStatusTransition(
+            _(
+                "A membership sent for approval is approved or rejected under “Approval” "
+                "on the member's page, so that the member gets the answer by e-mail."
+            )
+        )
     if new_status not in TRANSITIONS.get(membership.status, set()):
         raise InvalidStatusTransition(
             _("A membership cannot go from “%(old)s” to “%(new)s”.")

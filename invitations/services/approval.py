@@ -140,10 +140,16 @@ def _decide(membership: Membership, outcome: str, *, by, comment: str, key) -> D
         if outcome == Outcome.APPROVED:
             locked.started_on = timezone.localdate()
             reason = _("Approved: %(comment)s") % {"comment": comment} if comment else ""
-            change_status(locked, Status.ACTIVE, by=by, reason=reason or _("Approved"))
+            change_status(
+                locked,
+                Status.ACTIVE,
+                by=by,
+                reason=reason or _("Approved"),
+                approval_decision=True,
+            )
         else:
             reason = _("Rejected: %(comment)s") % {"comment": comment}
-            change_status(locked, Status.REJECTED, by=by, reason=reason)
+            change_status(locked, Status.REJECTED, by=by, reason=reason, approval_decision=True)
         decision = ApprovalDecision.objects.create(
             club=club,
             membership=locked,

@@ -38,6 +38,9 @@ def test_allowed_path_pending_to_active_to_cancelled(demo, membership):
         (Status.PENDING, Status.REJECTED),
         (Status.ACTIVE, Status.PENDING),
         (Status.SENT_FOR_APPROVAL, Status.CANCELLED),
+        # R-REG-7: only the approval panel decides, so the member gets the answer
+        (Status.SENT_FOR_APPROVAL, Status.ACTIVE),
+        (Status.SENT_FOR_APPROVAL, Status.REJECTED),
         (Status.PENDING, "nonsense"),
     ],
 )
@@ -49,6 +52,15 @@ def test_forbidden_transitions_raise_and_change_nothing(demo, membership, start,
             services.change_status(membership, target)
         membership.refresh_from_db()
         assert membership.status == start
+
+
+def test_an_approval_decision_moves_a_membership_sent_for_approval(demo, membership):
+    with scope(club=demo["a"]):
+        Membership.objects.filter(pk=membership.pk).update(status=Status.SENT_FOR_APPROVAL)
+        membership.refresh_from_db()
+        services.change_status(membership, Status.ACTIVE, approval_decision=True)
+        membership.refresh_from_db()
+        assert membership.status == Status.ACTIVE
 
 
 def test_a_person_is_member_of_a_club_once(demo, membership):
