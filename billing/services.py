@@ -641,7 +641,8 @@ def credit_invoice(
 ) -> CreditNote:
     """Credit an unpaid invoice in full (``amount`` None) or in part (R-BIL-9), with a
     number from the club's gapless credit note series. A paid invoice is refused: it
-    needs a refund (``record_refund``). An unpaid ``PrePaid`` invoice may be credited."""
+    needs a refund (``billing.refunds.refund_invoice``). An unpaid ``PrePaid`` invoice
+    may be credited."""
     with scope(club=invoice.club), transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if invoice.status == Invoice.Status.PAID:
@@ -657,21 +658,32 @@ def credit_invoice(
                 _("At most %(amount)s can be credited on this invoice.")
                 % {"amount": number_format(creditable, 2, force_grouping=True)}
             )
-        (number,) = next_numbers(invoice.club, InvoiceCounter.Series.CREDIT_NOTE)
-        note = CreditNote.objects.create(
-            club=invoice.club,
-            number=number,
-            invoice=invoice,
-            issue_date=on or timezone.localdate(),
-            amount=amount,
-            is_full=amount == invoice.total,
-            reason=reason[:300],
-            created_by=by if by is not None and by.is_authenticated else None,
-        )
+        note = write_credit_note(invoice, amount, by=by, reason=reason, on=on)
         fully = amount == creditable
         invoice.status = Invoice.Status.CREDITED if fully else Invoice.Status.PARTLY_CREDITED
         invoice.save(update_fields=["status"])
-        queue_credit_note_pdf(note)  # its PDF, e-mailed if the invoice was (R-BIL-6)
+    return note
+
+
+def write_credit_note(
+    invoice: Invoice, amount: Decimal, *, by=None, reason: str = "", on: date | None = None
+) -> CreditNote:
+    """The credit note itself, numbered in the club's gapless series, its PDF queued (and
+    e-mailed if the invoice was, R-BIL-6). Only inside the transaction that holds the
+    invoice's row lock and has checked the amount: ``credit_invoice``, or a refund
+    (``billing.refunds.refund_invoice``)."""
+    (number,) = next_numbers(invoice.club, InvoiceCounter.Series.CREDIT_NOTE)
+    note = CreditNote.objects.create(
+        club=invoice.club,
+        number=number,
+        invoice=invoice,
+        issue_date=on or timezone.localdate(),
+        amount=amount,
+        is_full=amount == invoice.total,
+        reason=reason[:300],
+        created_by=by if by is not None and by.is_authenticated else None,
+    )
+    queue_credit_note_pdf(note)
     return note
 
 
