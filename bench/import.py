@@ -18,7 +18,8 @@
 4. Imports the folder in a child process through the operator's path,
    ``migration.services.import_now`` (what ``manage.py import_members`` runs), so that
    the generator's memory does not count. Prints the wall time, rows/s, the outcome
-   totals and the child's peak RSS.
+   totals, the child's peak RSS and the CPU time of the child and of its PostgreSQL
+   backend (when the server runs on this machine).
 5. Baseline, in the same run: a raw COPY of the same 100,000 rows, converted to
    members_person rows beforehand, into a scratch table ``LIKE members_person``. Prints
    the ratio import/COPY and whether the goals hold: ≤ 15 s and peak RSS ≤ 400 MB.
@@ -621,6 +622,22 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def backend_cpu_seconds() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend process, when the
+    server runs on this machine (``/proc``); None otherwise."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def child_import(folder: str, slug: str, profile: str | None) -> None:
     """Run ``import_now`` on the folder and print one JSON line with the figures."""
     import django
@@ -647,6 +664,8 @@ def child_import(folder: str, slug: str, profile: str | None) -> None:
             rss_marks["chunks_done"] = peak_rss_kb()
 
     profiler = cProfile.Profile() if profile else None
+    backend = backend_cpu_seconds()
+    cpu = os.times()
     started = time.time()  # wall clock: compared with the batch's finished_at below
     if profiler:
         profiler.enable()
@@ -658,6 +677,8 @@ def child_import(folder: str, slug: str, profile: str | None) -> None:
         profiler.disable()
         profiler.dump_stats(profile)
     peak = peak_rss_kb()
+    cpu_after = os.times()
+    backend_after = backend_cpu_seconds()
     count = len(rows)
     # import_now ends by reading the report back (plain tuples): the same read once more
     # tells how much of the end that is.
@@ -683,6 +704,8 @@ def child_import(folder: str, slug: str, profile: str | None) -> None:
         "rss_before_kb": rss_before,
         "rss_chunks_done_kb": rss_marks.get("chunks_done"),
         "maxrss_kb": peak,
+        "cpu": (cpu_after.user + cpu_after.system) - (cpu.user + cpu.system),
+        "backend_cpu": None if backend is None else backend_after - backend,
     }
     print("RESULT " + json.dumps(result))
 
@@ -901,6 +924,11 @@ def report(args, result, copy_seconds, copied, kinds, group_count, started) -> N
         f"  peak RSS           {peak_mb:8.0f} MB  (after Django start-up "
         f"{rss_mb(result['rss_before_kb']):.0f} MB; when the last chunk was done "
         f"{rss_mb(chunks_done) if chunks_done else float('nan'):.0f} MB)"
+    )
+    backend = result["backend_cpu"]
+    print(
+        f"  CPU                {result['cpu']:8.2f} s in the import's process (its threads), "
+        + (f"{backend:.2f} s in its PostgreSQL backend" if backend is not None else "")
     )
     print("  outcomes:", ", ".join(f"{k} {n:,}" for k, n in result["totals"].items()))
     print(
