@@ -697,10 +697,14 @@ def record_payment(
     provider: str = "",
     reference: str = "",
     kid: str = "",
+    payment_file=None,
+    payer_account: str = "",
 ) -> tuple[Payment, bool]:
     """Record money received (idempotent on ``(provider, reference)``: the same callback
-    or OCR record twice is one payment). The invoice is marked paid when nothing is left
-    open. ``invoice`` None records an unmatched payment for the admin's list."""
+    or OCR record twice is one payment). The invoice's status follows (``settle_status``).
+    ``invoice`` None records an unmatched payment for the admin's list. A negative amount
+    is a reversed payment (OCR Giro). ``payment_file``/``payer_account``: the OCR file
+    the payment came in and the payer's account."""
     if invoice is not None and invoice.club_id != club.pk:
         raise BillingError(_("The invoice belongs to another club."))
     amount = pricing.money(Decimal(amount))
@@ -723,14 +727,37 @@ def record_payment(
                     provider=provider,
                     reference=reference,
                     kid=kid or (invoice.kid if invoice else ""),
+                    payment_file=payment_file,
+                    payer_account=payer_account,
                 )
         except IntegrityError:  # the same reference, recorded meanwhile by another call
             return Payment.objects.get(provider=provider, reference=reference), False
-        unpaid = invoice is not None and invoice.status != Invoice.Status.PAID
-        if unpaid and open_amount(invoice) <= 0:
-            invoice.status = Invoice.Status.PAID
-            invoice.save(update_fields=["status"])
+        if invoice is not None:
+            settle_status(invoice)
     return payment, True
+
+
+def settle_status(invoice: Invoice) -> None:
+    """The invoice's status after a payment was recorded on it or placed on it; only
+    inside the transaction that holds the invoice's row lock. An open invoice with
+    nothing left to pay is paid (overpaid too: its open amount is then negative). A paid
+    invoice that a reversed payment (a negative payment, OCR Giro) left with money to
+    receive is open again; refunds (``kind=refund``) never reopen it. A credited invoice
+    keeps its status whatever is paid on it."""
+    credited = credited_amount(invoice)
+    if invoice.status in (Invoice.Status.ISSUED, Invoice.Status.PARTLY_CREDITED):
+        if invoice.total - credited - paid_amount(invoice) > 0:
+            return
+        status = Invoice.Status.PAID
+    elif invoice.status == Invoice.Status.PAID:
+        received = invoice.payments.filter(kind=Payment.Kind.PAYMENT).aggregate(s=Sum("amount"))
+        if invoice.total - credited - (received["s"] or 0) <= 0:
+            return
+        status = Invoice.Status.PARTLY_CREDITED if credited else Invoice.Status.ISSUED
+    else:
+        return
+    invoice.status = status
+    invoice.save(update_fields=["status"])
 
 
 def mark_prepaid(invoice: Invoice) -> bool:
