@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from billing import services
+from billing import reminders, services
 from billing.models import InvoiceRun
 from billing.pdf.tasks import issue_credit_note, issue_invoices  # the pdf queue's tasks
 from members.models import Club
@@ -46,4 +46,33 @@ def daily_runs() -> int:
     return len(club_ids)
 
 
-__all__ = ["daily_runs", "issue_credit_note", "issue_invoices", "run_invoices"]
+@shared_task(name="billing.send_reminders", acks_late=True)
+def send_reminders(club_id: int, on_date: str | None = None) -> int:
+    """One club's reminders for ``on_date`` (default today), R-BIL-10; repeating it sends
+    nothing twice. Returns the number of reminders written."""
+    with scopes_disabled():
+        club = Club.objects.get(pk=club_id)
+    day = date.fromisoformat(on_date) if on_date else timezone.localdate()
+    return reminders.send_reminders(club, day).reminders
+
+
+@shared_task(name="billing.send_reminders_daily")
+def send_reminders_daily() -> int:
+    """Celery beat, once a day: queue today's reminders for each club with a reminder
+    schedule. Returns the number of clubs queued."""
+    today = timezone.localdate().isoformat()
+    with scopes_disabled():
+        club_ids = list(Club.objects.exclude(reminder_days="").values_list("pk", flat=True))
+    for club_id in club_ids:
+        send_reminders.delay(club_id, today)
+    return len(club_ids)
+
+
+__all__ = [
+    "daily_runs",
+    "issue_credit_note",
+    "issue_invoices",
+    "run_invoices",
+    "send_reminders",
+    "send_reminders_daily",
+]

@@ -190,6 +190,11 @@ CELERY_BEAT_SCHEDULE = {
     "comms-sweep-stuck": {"task": "comms.sweep_stuck", "schedule": 300.0},
     # The daily invoice run of each club that made its first run by hand (billing.tasks).
     "billing-daily-runs": {"task": "billing.daily_runs", "schedule": crontab(hour=5, minute=0)},
+    # The daily reminders of overdue invoices (R-BIL-10), at an hour fit for an SMS.
+    "billing-send-reminders": {
+        "task": "billing.send_reminders_daily",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 
