@@ -32,6 +32,7 @@ from billing import pricing
 from billing.kid import make_kid
 from billing.models import (
     Agreement,
+    AvtaleGiroMandate,
     CreditNote,
     Fee,
     Invoice,
@@ -565,6 +566,7 @@ def _write_invoices(
     club_address = ", ".join(
         part for part in (club.address_line, f"{club.postal_code} {club.city}".strip()) if part
     )
+    mandated = _mandated(club, [draft.payer.pk for draft in drafts])
     invoices = []
     for number, draft in zip(numbers, drafts, strict=True):
         payer = draft.payer
@@ -596,7 +598,7 @@ def _write_invoices(
                 seller_address=club_address,
                 issue_date=issue_date,
                 due_date=issue_date + timedelta(days=club.due_days),
-                payment_method=payment_method or _invoice_method(draft.agreements),
+                payment_method=payment_method or _invoice_method(payer.pk, mandated),
                 total=total,
                 vat_total=vat,
             )
@@ -662,6 +664,9 @@ def credit_invoice(
         fully = amount == creditable
         invoice.status = Invoice.Status.CREDITED if fully else Invoice.Status.PARTLY_CREDITED
         invoice.save(update_fields=["status"])
+        from billing.avtalegiro.claims import cancel_claim  # it sits on top of this module
+
+        cancel_claim(invoice, on=on, by=by)  # an AvtaleGiro claim not yet due is withdrawn
     return note
 
 
@@ -863,6 +868,7 @@ def preview_run(club: Club, run_date: date) -> list[PreviewRow]:
             draft.agreements.append(agreement)
         _price_lines(run, agreements, drafts)
     rows = []
+    mandated = _mandated(club, list(drafts))
     for draft in drafts.values():
         if not draft.lines:
             continue
@@ -876,13 +882,24 @@ def preview_run(club: Club, run_date: date) -> list[PreviewRow]:
         if not payer.email:
             anomalies.append(_("No e-mail: by post"))
         rows.append(
-            PreviewRow(payer, draft.lines, total, _invoice_method(draft.agreements), anomalies)
+            PreviewRow(payer, draft.lines, total, _invoice_method(payer.pk, mandated), anomalies)
         )
     return rows
 
 
-def _invoice_method(agreements: list) -> str:
-    methods = {a.payment_method for a in agreements}
-    if methods == {Agreement.PaymentMethod.AVTALEGIRO}:
+def _mandated(club: Club, payer_ids: list[int]) -> set[int]:
+    """The payers with an active AvtaleGiro mandate with the club (R-BIL-7)."""
+    with scope(club=club):
+        return set(
+            AvtaleGiroMandate.objects.filter(
+                club=club, payer_id__in=payer_ids, status=AvtaleGiroMandate.Status.ACTIVE
+            ).values_list("payer_id", flat=True)
+        )
+
+
+def _invoice_method(payer_id: int, mandated: set[int]) -> str:
+    """An invoice whose payer has an active AvtaleGiro mandate is debited by AvtaleGiro
+    (``billing.avtalegiro``: the mandate moves the payer's agreements too)."""
+    if payer_id in mandated:
         return InvoicePaymentMethod.AVTALEGIRO
     return InvoicePaymentMethod.INVOICE

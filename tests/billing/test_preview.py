@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django_scopes import scopes_disabled
 
-from billing import services
+from billing import avtalegiro, services
 from billing.models import Agreement, Invoice, InvoiceRun
 
 from .conftest import RUN_DATE, make_fee, make_member
@@ -20,9 +20,10 @@ def test_preview_shows_what_the_run_makes_and_writes_nothing(club):
     parent = make_member(club, "Forelder").person
     make_member(club, "Barn", guardian=parent, birth=RUN_DATE.replace(year=2023), fee=fee)
     make_member(club, "Eldre", guardian=parent, birth=RUN_DATE.replace(year=2014), fee=fee)
-    make_member(club, "Uten", fee=fee, address="")
-    with scopes_disabled():
-        Agreement.objects.filter(person__first_name="Uten").update(payment_method="avtalegiro")
+    uten = make_member(club, "Uten", fee=fee, address="")
+    with scopes_disabled():  # the payer pays by AvtaleGiro (R-BIL-7)
+        avtalegiro.register_mandate(club, uten.person, source="admin")
+        assert Agreement.objects.get(person=uten.person).payment_method == "avtalegiro"
 
     rows = services.preview_run(club, RUN_DATE)
     with scopes_disabled():

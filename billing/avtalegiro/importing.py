@@ -1,0 +1,87 @@
+"""Mandates from the migration extract (R-BIL-7, shared/data/README.md): a member row
+whose ``Betalingsmåte`` is ``AvtaleGiro`` means the person who pays for that member
+(``billing.services.payer_for``: the household's payer, a child's guardian, or the
+member) has an active AvtaleGiro agreement with the club. It is made with source
+"migrated" and ``notify_by_bank`` True: the extract has no column for the notification
+choice, and the bank's notice is AvtaleGiro's usual one; the admin changes it on the
+AvtaleGiro page.
+
+Called by the import when a batch is done (and again after a review row is resolved:
+it is idempotent, a payer with an active mandate keeps it). The batch's rows are read
+through ``batch.rows`` so billing never imports migration (the layers)."""
+
+from django.db.models import Prefetch
+from django_scopes import scope
+
+from billing import services
+from billing.models import AvtaleGiroMandate, Invoice
+from members.models import Membership, Person
+
+from .mandates import AvtaleGiroError, follow_mandate, mandate_kid
+
+LINKED = ("new", "matched", "merged")  # ImportRow outcomes that have a person
+AVTALEGIRO = "avtalegiro"  # the normalised Betalingsmåte
+
+
+def mandates_from_import(batch, person_ids=None) -> int:
+    """Active mandates for the payers of the batch's AvtaleGiro rows (only of
+    ``person_ids`` when given). Returns how many were made."""
+    club = batch.club
+    rows = batch.rows.filter(
+        sheet="members",
+        outcome__in=LINKED,
+        person__isnull=False,
+        values__payment_method=AVTALEGIRO,
+    )
+    if person_ids is not None:
+        rows = rows.filter(person_id__in=list(person_ids))
+    members = set(rows.values_list("person_id", flat=True))
+    if not members:
+        return 0
+    with scope(club=club):
+        memberships = (
+            Membership.objects.filter(club=club, person_id__in=members)
+            .select_related("club", "person", "household__payer")
+            .prefetch_related(Prefetch("person__guardians", queryset=Person.objects.order_by("pk")))
+        )
+        payers = {services.payer_for(m).pk for m in memberships}
+        mandated = set(
+            AvtaleGiroMandate.objects.filter(
+                club=club, payer_id__in=payers, status=AvtaleGiroMandate.Status.ACTIVE
+            ).values_list("payer_id", flat=True)
+        )
+        drafts = {}
+        for payer_id in sorted(payers - mandated):
+            try:
+                drafts[payer_id] = mandate_kid(club, payer_id)
+            except AvtaleGiroError:
+                continue  # the KID length is too short: the status page shows no mandate
+        taken = set(
+            Invoice.objects.filter(club=club, kid__in=drafts.values()).values_list("kid", flat=True)
+        )
+        made = AvtaleGiroMandate.objects.bulk_create(
+            [
+                AvtaleGiroMandate(
+                    club=club,
+                    payer_id=payer_id,
+                    kid=kid,
+                    source=AvtaleGiroMandate.Source.MIGRATED,
+                    notify_by_bank=True,
+                )
+                for payer_id, kid in drafts.items()
+                if kid not in taken
+            ],
+            ignore_conflicts=True,
+        )
+        follow_mandate(club, payers, active=True)
+    return len(made)
+
+
+def remove_migrated(person_ids) -> int:
+    """The import rollback: migrated mandates of these persons that claimed nothing."""
+    deleted, _by_model = AvtaleGiroMandate.objects.filter(
+        payer_id__in=list(person_ids),
+        source=AvtaleGiroMandate.Source.MIGRATED,
+        claims__isnull=True,
+    ).delete()
+    return deleted
