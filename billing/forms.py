@@ -267,3 +267,9 @@ class PaymentForm(forms.Form):
 class RefundForm(PaymentForm):
     amount = MoneyField(label=_("Amount paid back"), min_value=Decimal("0.01"))
     paid_on = forms.DateField(label=_("Date paid back"), widget=DATE_WIDGET)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        required=False,
+        help_text=_("Shown on the credit note that goes with the refund."),
+    )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import queries, services
+from billing import queries, refunds, services
 from billing.filters import InvoiceFilter
 from billing.forms import CreditForm, PaymentForm, RefundForm
 from billing.models import Invoice, Payment
@@ -19,7 +19,7 @@ from members.validators import format_bank_account
 PAGE_SIZE = 50
 # A reference typed by the admin is unique per (club, provider, reference): the same
 # payment registered twice is one payment.
-PAYMENT_PROVIDER, REFUND_PROVIDER = "manual", "manual-refund"
+PAYMENT_PROVIDER = "manual"
 
 
 @require_club_admin
@@ -67,7 +67,7 @@ def _detail(request, invoice, *, status=200, **forms):
         "creditable": creditable,
         "can_credit": invoice.status != Invoice.Status.PAID and creditable > 0,
         "can_pay": invoice.open_amount > 0,
-        "can_refund": invoice.paid > 0,
+        "can_refund": invoice.status == Invoice.Status.PAID and invoice.paid > 0,
         "credit_form": forms.get("credit_form") or CreditForm(initial={"seen": seen}),
         "payment_form": forms.get("payment_form")
         or PaymentForm(initial={"seen": seen, "amount": invoice.open_amount, "paid_on": today}),
@@ -141,24 +141,20 @@ def invoice_payment(request, club_slug, invoice_id):
 @require_POST
 @require_club_admin
 def invoice_refund(request, club_slug, invoice_id):
-    """Money paid back on a paid invoice: a paid invoice is refunded, not credited."""
+    """Money paid back on a paid invoice, with a credit note for it (issue 8, R-BIL-9)."""
     invoice = _invoice(request, invoice_id)
 
     def refund(data):
-        provider = REFUND_PROVIDER if data["reference"] else ""
-        if data["reference"]:
-            same = Payment.objects.filter(provider=provider, reference=data["reference"])
-            if same.exists():
-                raise services.BillingError(
-                    _("A refund with this reference is already registered.")
-                )
-        services.record_refund(
+        _refund, note = refunds.refund_invoice(
             invoice,
             amount=data["amount"],
             paid_on=data["paid_on"],
-            provider=provider,
             reference=data["reference"],
+            reason=data["reason"],
+            by=request.user,
         )
-        return _("The refund is registered.")
+        if note is None:
+            return _("The refund of the overpayment is registered.")
+        return _("The refund is registered with credit note %(number)s.") % {"number": note.number}
 
     return _act(request, invoice, RefundForm(request.POST), "refund_form", refund)
