@@ -45,13 +45,14 @@ from billing import queries, services
 from billing.models import BillingSettings, Claim, Invoice, Reminder
 from comms.rendering import absolute_url
 from comms.services import CommsError, queue_email, queue_sms
+from comms.sms import segments
 from members.models import Club, Person
 from members.validators import format_bank_account
 
 FEE_AFTER_DAYS = 14  # a fee only on a reminder sent at least this long after the due date
 DEADLINE_DAYS = 14  # the new payment deadline every reminder gives
 MAX_FEES = 2  # per invoice
-SMS_MAX_CHARS = 306  # two SMS parts; a longer list is summed up instead
+SMS_MAX_PARTS = 2  # a list of invoices longer than this is summed up instead
 ZERO = Decimal("0.00")
 
 
@@ -338,35 +339,51 @@ def _sms(club, person, mobile, rows: list[dict], key: str) -> bool:
 
 def sms_text(club: Club, rows: list[dict]) -> str:
     """The short reminder SMS in the site's language: each invoice (``_row``) with its
-    amount and KID when they fit in two SMS parts, else the count and the total."""
+    KID when that fits in two SMS parts, else the count and the total. Plain spaces in
+    amounts: a non-breaking one would make the whole SMS UCS-2 (70 characters a part)."""
     total = sum((row["amount"] for row in rows), ZERO)
     fees = sum((row["fee"] for row in rows), ZERO)
     with translation.override(settings.LANGUAGE_CODE):
         values = {
             "club": club.name,
-            "total": _money(total),
+            "total": _money(total, sms=True),
             "date": formats.date_format(rows[0]["new_due_date"], "SHORT_DATE_FORMAT"),
             "account": rows[0]["account"],
-            "fee": _money(fees),
             "count": len(rows),
+            "number": rows[0]["number"],
+            "kid": rows[0]["kid"],
         }
-        fee_note = _(" (incl. reminder fee %(fee)s kr)") % values if fees else ""
+        values["fee_note"] = (
+            _(" (incl. reminder fee %(fee)s kr)") % {"fee": _money(fees, sms=True)} if fees else ""
+        )
+        if len(rows) == 1:
+            return (
+                _(
+                    "%(club)s: Reminder: invoice %(number)s is not paid. Please pay %(total)s kr"
+                    "%(fee_note)s by %(date)s to account %(account)s, KID %(kid)s."
+                )
+                % values
+            )
         invoices = "; ".join(
             _("invoice %(number)s, KID %(kid)s: %(amount)s kr")
-            % {"number": row["number"], "kid": row["kid"], "amount": _money(row["amount"])}
-            for row in rows
+            % {"number": r["number"], "kid": r["kid"], "amount": _money(r["amount"], sms=True)}
+            for r in rows
         )
         text = _(
-            "%(club)s: Reminder. Not paid: %(invoices)s. Please pay %(total)s kr%(fee_note)s "
-            "by %(date)s to account %(account)s."
-        ) % {**values, "invoices": invoices, "fee_note": fee_note}
-        if len(text) > SMS_MAX_CHARS:
-            text = _(
-                "%(club)s: Reminder. %(count)s invoices are not paid, %(total)s kr in all"
-                "%(fee_note)s. Please pay by %(date)s; see Min side or our e-mail for the KIDs."
-            ) % {**values, "fee_note": fee_note}
+            "%(club)s: Reminder: %(invoices)s are not paid. Please pay %(total)s kr in all"
+            "%(fee_note)s by %(date)s to account %(account)s, each with its KID."
+        ) % {**values, "invoices": invoices}
+        if segments.count(text).parts > SMS_MAX_PARTS:
+            text = (
+                _(
+                    "%(club)s: Reminder: %(count)s invoices are not paid, %(total)s kr in all"
+                    "%(fee_note)s. Please pay by %(date)s; see Min side or our e-mail for the KIDs."
+                )
+                % values
+            )
     return text
 
 
-def _money(amount: Decimal) -> str:
-    return number_format(amount, 2, force_grouping=True)
+def _money(amount: Decimal, *, sms: bool = False) -> str:
+    text = number_format(amount, 2, force_grouping=True)
+    return text.replace("\xa0", " ") if sms else text
