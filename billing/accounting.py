@@ -1,0 +1,263 @@
+"""The accountant's exports (issue 8 point 6, R-BIL-12) and the billing overview's figures.
+
+For a period (both days included): every invoice, credit note, payment and refund of the
+period as one list (CSV or XLSX), and the reconciliation of the club's receivables:
+
+    open at the start + invoiced − credited − paid = open at the end
+
+so that for a club with nothing before the period, ``invoiced − credited = paid + open``
+to the øre. "Open" is each invoice's total less its credit notes and its payments net of
+refunds, counted as it stood on the day; an overpaid invoice counts negative (money owed
+back to the payer) and is shown as such. A payment that matched no invoice is outside the
+receivables (the journal books it to a suspense account, ``billing.journal``) until the
+admin places it on an invoice: it is paid on that invoice from the day it was placed.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.utils.translation import gettext as _
+
+from billing import queries
+from billing.models import BillingSettings, CreditNote, Invoice, Payment
+
+ZERO = Decimal("0.00")
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+MAX_DAYS = 366 * 5  # the longest period one export covers
+
+
+def billing_settings(club) -> BillingSettings:
+    """The club's billing settings, made with their defaults when first needed."""
+    found, _created = BillingSettings.objects.get_or_create(club=club)
+    return found
+
+
+def booked_payments(club):
+    """Payments on invoices, each with ``booked_on``: the day it reached the invoice (the
+    day paid, or the day the admin placed a payment that matched nothing)."""
+    return Payment.objects.filter(club=club, invoice__isnull=False).annotate(
+        booked_on=Coalesce(TruncDate("assigned_at"), F("paid_on"))
+    )
+
+
+def _sum(queryset) -> Decimal:
+    return queryset.order_by().aggregate(s=Sum("amount"))["s"] or ZERO
+
+
+def _sum_before(queryset, day_field: str, day: date):
+    rows = (
+        queryset.filter(invoice=OuterRef("pk"), **{f"{day_field}__lte": day})
+        .order_by()
+        .values("invoice")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    return Coalesce(Subquery(rows), queries.ZERO)
+
+
+def balances(club, day: date) -> tuple[Decimal, Decimal]:
+    """(open, of which overpaid) over the club's invoices as they stood at the end of
+    ``day``: each invoice issued by then, less its credit notes and booked payments."""
+    invoices = (
+        Invoice.objects.filter(club=club, issue_date__lte=day)
+        .annotate(
+            credited_then=_sum_before(CreditNote.objects.all(), "issue_date", day),
+            paid_then=_sum_before(booked_payments(club), "booked_on", day),
+        )
+        .annotate(rest=F("total") - F("credited_then") - F("paid_then"))
+    )
+    sums = invoices.order_by().aggregate(
+        open=Coalesce(Sum("rest"), queries.ZERO),
+        overpaid=Coalesce(Sum("rest", filter=Q(rest__lt=0)), queries.ZERO),
+    )
+    return sums["open"], sums["overpaid"]
+
+
+@dataclass
+class Reconciliation:
+    start: date
+    end: date
+    opening: Decimal
+    invoiced: Decimal
+    credited: Decimal
+    paid: Decimal  # booked on invoices in the period, net of refunds
+    closing: Decimal  # counted invoice by invoice, not derived from the figures above
+    overpaid: Decimal  # of ``closing``: invoices paid beyond what they ask
+    unplaced: Decimal  # received in the period and not on any invoice
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def expected_closing(self) -> Decimal:
+        return self.opening + self.invoiced - self.credited - self.paid
+
+    @property
+    def balances(self) -> bool:
+        return self.expected_closing == self.closing
+
+    def rows(self) -> list[tuple[str, Decimal]]:
+        return [
+            (_("Open at the start of the period"), self.opening),
+            (_("Invoiced"), self.invoiced),
+            (_("Credited"), -self.credited),
+            (_("Paid on invoices, net of refunds"), -self.paid),
+            (_("Open at the end of the period"), self.closing),
+            (_("of which overpaid (owed back to payers)"), self.overpaid),
+            (_("Payments not placed on an invoice (suspense)"), self.unplaced),
+        ]
+
+
+def reconcile(club, start: date, end: date) -> Reconciliation:
+    invoices = Invoice.objects.filter(club=club, issue_date__range=(start, end))
+    notes = CreditNote.objects.filter(club=club, issue_date__range=(start, end))
+    paid = booked_payments(club).filter(booked_on__range=(start, end))
+    unplaced = Payment.objects.filter(club=club, paid_on__range=(start, end)).filter(
+        Q(invoice__isnull=True) | Q(assigned_at__date__gt=end)
+    )
+    opening, _overpaid = balances(club, start - timedelta(days=1))
+    closing, overpaid = balances(club, end)
+    return Reconciliation(
+        start=start,
+        end=end,
+        opening=opening,
+        invoiced=invoices.order_by().aggregate(s=Sum("total"))["s"] or ZERO,
+        credited=_sum(notes),
+        paid=_sum(paid),
+        closing=closing,
+        overpaid=overpaid,
+        unplaced=_sum(unplaced),
+        counts={
+            "invoices": invoices.count(),
+            "credit_notes": notes.count(),
+            "payments": paid.filter(kind=Payment.Kind.PAYMENT).count(),
+            "refunds": paid.filter(kind=Payment.Kind.REFUND).count(),
+            "unplaced": unplaced.count(),
+        },
+    )
+
+
+# --- the list of documents ----------------------------------------------------------
+
+
+def document_columns() -> list[str]:
+    return [
+        _("Kind"),
+        _("Number"),
+        _("Date"),
+        _("Due date"),
+        _("Invoice"),
+        _("KID"),
+        _("Recipient"),
+        _("Amount"),
+        _("of which VAT"),
+        _("Status"),
+        _("Method"),
+        _("Reference"),
+    ]
+
+
+def document_rows(club, start: date, end: date, recon: Reconciliation | None = None):
+    """One row per invoice, credit note, payment and refund of the period (amounts as the
+    receivables see them: invoices plus, credit notes and payments minus), then the
+    reconciliation's rows. Values are Python dates and Decimals: the writer formats."""
+    invoices = Invoice.objects.filter(club=club, issue_date__range=(start, end))
+    for inv in invoices.order_by("number").iterator(chunk_size=2000):
+        yield [
+            _("Invoice"),
+            inv.number,
+            inv.issue_date,
+            inv.due_date,
+            inv.number,
+            inv.kid,
+            inv.recipient_name,
+            inv.total,
+            inv.vat_total,
+            inv.get_status_display(),
+            inv.get_payment_method_display(),
+            "",
+        ]
+    notes = CreditNote.objects.filter(club=club, issue_date__range=(start, end))
+    for note in notes.select_related("invoice").order_by("number").iterator(chunk_size=2000):
+        inv = note.invoice
+        yield [
+            _("Credit note"),
+            note.number,
+            note.issue_date,
+            None,
+            inv.number,
+            inv.kid,
+            inv.recipient_name,
+            -note.amount,
+            None,
+            _("Full credit") if note.is_full else _("Partial credit"),
+            "",
+            note.reason,
+        ]
+    payments = Payment.objects.filter(club=club, paid_on__range=(start, end))
+    for pay in payments.select_related("invoice").order_by("paid_on", "pk").iterator(2000):
+        inv = pay.invoice
+        kind = pay.get_kind_display() if inv else _("Payment not placed")
+        yield [
+            kind,
+            pay.pk,
+            pay.paid_on,
+            None,
+            inv.number if inv else None,
+            pay.kid,
+            inv.recipient_name if inv else "",
+            -pay.amount,
+            None,
+            "",
+            pay.get_method_display(),
+            pay.reference,
+        ]
+    recon = recon or reconcile(club, start, end)
+    yield [None] * 12
+    for label, amount in recon.rows():
+        yield [_("Sum"), None, None, None, None, None, label, amount, None, "", "", ""]
+
+
+# --- the overview -------------------------------------------------------------------
+
+
+@dataclass
+class Month:
+    month: date
+    invoiced: Decimal = ZERO
+    credited: Decimal = ZERO
+    paid: Decimal = ZERO
+
+    @property
+    def net(self) -> Decimal:
+        return self.invoiced - self.credited
+
+
+def months(club, last: date, count: int = 12) -> list[Month]:
+    """Invoiced, credited and paid (net of refunds, on invoices) per month, the ``count``
+    months up to ``last``'s, oldest first."""
+    first = last.replace(day=1)
+    for _i in range(count - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    rows = {}
+    day = first
+    while day <= last:
+        rows[day] = Month(day)
+        day = (day + timedelta(days=32)).replace(day=1)
+
+    def per_month(queryset, day_field, attr, value="amount"):
+        grouped = (
+            queryset.filter(**{f"{day_field}__range": (first, last)})
+            .annotate(m=TruncMonth(day_field))
+            .order_by()
+            .values("m")
+            .annotate(s=Sum(value))
+        )
+        for row in grouped:
+            setattr(rows[row["m"]], attr, row["s"] or ZERO)
+
+    per_month(Invoice.objects.filter(club=club), "issue_date", "invoiced", "total")
+    per_month(CreditNote.objects.filter(club=club), "issue_date", "credited")
+    per_month(booked_payments(club), "booked_on", "paid")
+    return list(rows.values())
