@@ -28,7 +28,7 @@ from members.models import (
 )
 from migration.models import ImportBatch, ImportRow, ImportSource
 from migration.pipeline import columns as cols
-from migration.pipeline.importer import Importer, RowWork
+from migration.pipeline.importer import Importer, RowWork, collector_paused
 from migration.pipeline.match import MATCHED, NEW, Decision
 from migration.pipeline.normalise import Checked
 from migration.pipeline.reader import Extract, ReadError, read_path, read_sources
@@ -212,10 +212,11 @@ def report_lines(batch: ImportBatch) -> list[ReportLine]:
         .values_list("row_number", "member_no", "outcome", "person__public_id", "reason")
     )
     linked = {"new", "matched", "merged"}
-    return [
-        ReportLine(n, no, outcome, str(pid) if pid and outcome in linked else "", reason)
-        for n, no, outcome, pid, reason in rows.iterator(chunk_size=5000)
-    ]
+    with collector_paused():  # plain tuples, no cycles: full collections only cost
+        return [
+            ReportLine(n, no, outcome, str(pid) if pid and outcome in linked else "", reason)
+            for n, no, outcome, pid, reason in rows.iterator(chunk_size=5000)
+        ]
 
 
 def member_totals(rows) -> dict[str, int]:

@@ -129,7 +129,7 @@ class Importer(GuardianLinks, WaitlistImport):
         if (groups := self.extract.tables.get(cols.GROUPS)) is not None:
             self.import_groups(groups.rows)
         read_ahead = ReadAhead(self.extract.members.rows)
-        with young_collections_only(), ThreadPoolExecutor(1, "import-read-ahead") as pool:
+        with collector_paused(), ThreadPoolExecutor(1, "import-read-ahead") as pool:
             coming = pool.submit(read_ahead.next_chunk)
             while works := coming.result():
                 coming = pool.submit(read_ahead.next_chunk)
@@ -577,11 +577,11 @@ class Importer(GuardianLinks, WaitlistImport):
 
 
 @contextmanager
-def young_collections_only():
-    """The cyclic garbage collector off while the chunks run, collected by the caller
-    per chunk in the young generations only. Left on, it scans everything the run keeps
-    (the file's rows and persons, growing with the extract) again and again: a fifth of
-    the import's time."""
+def collector_paused():
+    """The cyclic garbage collector off while many long-lived objects are made. Left
+    on, its full collections scan everything kept so far (the file's rows and persons,
+    a report's lines) again and again as it grows: a fifth of the import's time. The
+    chunk loop collects the young generations itself, once per chunk."""
     enabled = gc.isenabled()
     gc.disable()
     try:
