@@ -31,6 +31,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from billing import services
+from billing.avtalegiro import importing as avtalegiro_importing
 from billing.models import Agreement, Fee, Invoice
 from members.models import Club, GroupMember, Membership
 
@@ -263,11 +264,12 @@ def rollback_check(person_ids: Iterable[int], membership_ids: Iterable[int]) -> 
 def remove_uncharged(person_ids: Iterable[int], membership_ids: Iterable[int]) -> int:
     """Delete the agreements of these persons and memberships that billed nothing (the
     rollback removes the memberships they came from). One that billed something is
-    refused by ``rollback_check`` first; the database refuses it too (PROTECT)."""
+    refused by ``rollback_check`` first; the database refuses it too (PROTECT). Their
+    migrated AvtaleGiro mandates that claimed nothing go too."""
+    person_ids = list(person_ids)
     with scopes_disabled():
+        avtalegiro_importing.remove_migrated(person_ids)
         deleted, _by_model = (
-            _agreements(list(person_ids), list(membership_ids))
-            .filter(charges__isnull=True)
-            .delete()
+            _agreements(person_ids, list(membership_ids)).filter(charges__isnull=True).delete()
         )
     return deleted

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django_scopes import scope
 
 from billing import automatic as billing_agreements
+from billing import avtalegiro as billing_avtalegiro
 from members import identity
 from members.models import (
     Club,
@@ -128,6 +129,7 @@ def run_batch(batch: ImportBatch, *, progress: Callable[[int, int], None] | None
                 locked.club, read_sources(sources), locked, user=locked.created_by, progress=report
             )
             locked.totals = importer.run(total)
+            billing_avtalegiro.mandates_from_import(locked)  # Betalingsmåte AvtaleGiro
             locked.status = ImportBatch.Status.DONE
             locked.started_at = locked.started_at or timezone.now()
             locked.finished_at = timezone.now()
@@ -278,6 +280,8 @@ def resolve_review(row: ImportRow, *, user, person_id: int | None = None) -> Imp
         row.resolved_at = timezone.now()
         row.resolved_by = user
         row.save()
+        if row.sheet == cols.MEMBERS:
+            billing_avtalegiro.mandates_from_import(row.batch, [row.person_id])
     return row
 
 
