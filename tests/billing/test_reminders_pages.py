@@ -179,3 +179,8 @@ def test_the_task_sends_one_clubs_reminders(club):
     bill(club)
     assert tasks.send_reminders(club.pk, (DUE + timedelta(days=7)).isoformat()) == 1
     assert fresh(club).reminder_days == "7"
+
+
+def test_beat_runs_the_reminders_daily(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["billing-send-reminders"]
+    assert entry["task"] == tasks.send_reminders_daily.name == "billing.send_reminders_daily"
