@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing import queries, services
+from billing.avtalegiro import pages as avtalegiro_pages
 from billing.models import Fee
 from members.validators import format_bank_account
 
@@ -50,6 +51,21 @@ def min_side_agreements_context(request, person) -> dict | None:
     return {"agreements": agreements} if agreements else None
 
 
+def avtalegiro_card_context(request, membership) -> dict:
+    """The member's AvtaleGiro status with the club (R-BIL-7)."""
+    status = avtalegiro_pages.card_context(request.club, membership.person)
+    return {"membership": membership, **status}
+
+
+def min_side_avtalegiro_context(request, person) -> dict | None:
+    """AvtaleGiro per club (R-ACT-6): the person's own status, and the KID and account to
+    set it up with. A child is shown only the mandates they pay with themselves."""
+    rows = avtalegiro_pages.min_side_rows(person)
+    if person.pk != request.user.person.pk:
+        rows = [row for row in rows if row["mandate"] is not None]
+    return {"rows": rows} if rows else None
+
+
 def register() -> None:
     """Called from ``BillingConfig.ready()``."""
     from members import minside
@@ -84,6 +100,25 @@ def register() -> None:
             "billing/min_side/invoices.html",
             min_side_invoices_context,
             order=40,
+        )
+    )
+    register_member_card_panel(
+        Panel(
+            "avtalegiro",
+            _("AvtaleGiro"),
+            "billing/panels/avtalegiro.html",
+            avtalegiro_card_context,
+            order=47,
+            visible=_admin,
+        )
+    )
+    minside.register_min_side_panel(
+        minside.Panel(
+            "avtalegiro",
+            _("AvtaleGiro"),
+            "billing/min_side/avtalegiro.html",
+            min_side_avtalegiro_context,
+            order=47,
         )
     )
     minside.register_min_side_panel(
