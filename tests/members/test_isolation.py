@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_scopes import ScopeError, scopes_disabled
 
 from billing import services as billing_services
-from billing.models import Agreement, CreditNote, Fee, Invoice, PriceRule
+from billing.models import Agreement, CreditNote, Fee, Invoice, Payment, PaymentFile, PriceRule
 from comms.models import SendBatch
 from invitations.models import Invitation
 from members.models import Group, GroupMember, Membership
@@ -116,7 +116,16 @@ def billing_objects_of(club, membership) -> dict[str, int]:
         # one open invoice goes by post, so that the merged PDF has a page
         open_one = Invoice.objects.filter(club=club, status="issued").order_by("pk")[:1]
         Invoice.objects.filter(pk__in=open_one).update(recipient_email="", sent_at=None)
+    # an OCR file with one payment that matched nothing (the payments pages, issue 8)
+    ocr_file = PaymentFile.objects.filter(club=club).first() or PaymentFile.objects.create(
+        club=club, name="isolation.txt", sha256=f"isolation-{club.pk}"
+    )
+    payment = Payment.objects.filter(club=club, invoice=None).first() or Payment.objects.create(
+        club=club, paid_on=today, amount=1, method="ocr", payment_file=ocr_file
+    )
     return {
+        "payment_file_id": ocr_file.pk,
+        "payment_id": payment.pk,
         "fee_id": fee.pk,
         "rule_id": rule.pk,
         "agreement_id": agreement.pk,
