@@ -11,18 +11,23 @@ refunds, counted as it stood on the day; an overpaid invoice counts negative (mo
 back to the payer) and is shown as such. A payment that matched no invoice is outside the
 receivables (the journal books it to a suspense account, ``billing.journal``) until the
 admin places it on an invoice: it is paid on that invoice from the day it was placed.
+
+Reminder fees (``billing.reminders``, R-BIL-10) are owed on top of the invoice: charged on
+the reminder's day, and withdrawn with the invoice when it is credited in full (the day of
+its last credit note). So in full: open at the start + invoiced + reminder fees −
+credited − paid = open at the end, where "open" is ``billing.reminders.amount_owed``.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, DecimalField, F, Max, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils.translation import gettext as _
 
 from billing import queries
-from billing.models import BillingSettings, CreditNote, Invoice, Payment
+from billing.models import BillingSettings, CreditNote, Invoice, Payment, Reminder
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -47,27 +52,55 @@ def _sum(queryset) -> Decimal:
     return queryset.order_by().aggregate(s=Sum("amount"))["s"] or ZERO
 
 
-def _sum_before(queryset, day_field: str, day: date):
+def _sum_before(queryset, day_field: str, day: date, amount: str = "amount"):
     rows = (
         queryset.filter(invoice=OuterRef("pk"), **{f"{day_field}__lte": day})
         .order_by()
         .values("invoice")
-        .annotate(s=Sum("amount"))
+        .annotate(s=Sum(amount))
         .values("s")
     )
     return Coalesce(Subquery(rows), queries.ZERO)
 
 
+def fees_charged(club, start: date, end: date):
+    return Reminder.objects.filter(club=club, fee__gt=0, run_date__range=(start, end))
+
+
+def fee_withdrawals(club, start: date, end: date) -> list[tuple[Invoice, date, Decimal]]:
+    """(invoice, day, fees) for each invoice credited in full in the period that had
+    reminder fees: they go with it, on the day of its last credit note."""
+    fees = (
+        Reminder.objects.filter(invoice=OuterRef("pk"))
+        .order_by()
+        .values("invoice")
+        .annotate(s=Sum("fee"))
+        .values("s")
+    )
+    invoices = (
+        Invoice.objects.filter(club=club, status=Invoice.Status.CREDITED)
+        .annotate(fees=Subquery(fees), credited_on=Max("credit_notes__issue_date"))
+        .filter(fees__gt=0, credited_on__range=(start, end))
+        .order_by("credited_on", "number")
+    )
+    return [(inv, inv.credited_on, inv.fees) for inv in invoices]
+
+
 def balances(club, day: date) -> tuple[Decimal, Decimal]:
     """(open, of which overpaid) over the club's invoices as they stood at the end of
-    ``day``: each invoice issued by then, less its credit notes and booked payments."""
+    ``day``: each invoice issued by then, less its credit notes and booked payments, plus
+    its reminder fees unless it was credited in full by then."""
     invoices = (
         Invoice.objects.filter(club=club, issue_date__lte=day)
         .annotate(
             credited_then=_sum_before(CreditNote.objects.all(), "issue_date", day),
             paid_then=_sum_before(booked_payments(club), "booked_on", day),
+            fees_then=Case(
+                When(credited_then__gte=F("total"), then=queries.ZERO),
+                default=_sum_before(Reminder.objects.all(), "run_date", day, "fee"),
+            ),
         )
-        .annotate(rest=F("total") - F("credited_then") - F("paid_then"))
+        .annotate(rest=F("total") + F("fees_then") - F("credited_then") - F("paid_then"))
     )
     sums = invoices.order_by().aggregate(
         open=Coalesce(Sum("rest"), queries.ZERO),
@@ -82,6 +115,7 @@ class Reconciliation:
     end: date
     opening: Decimal
     invoiced: Decimal
+    fees: Decimal  # reminder fees charged, less those withdrawn with a credited invoice
     credited: Decimal
     paid: Decimal  # booked on invoices in the period, net of refunds
     closing: Decimal  # counted invoice by invoice, not derived from the figures above
@@ -91,7 +125,7 @@ class Reconciliation:
 
     @property
     def expected_closing(self) -> Decimal:
-        return self.opening + self.invoiced - self.credited - self.paid
+        return self.opening + self.invoiced + self.fees - self.credited - self.paid
 
     @property
     def balances(self) -> bool:
@@ -101,6 +135,7 @@ class Reconciliation:
         return [
             (_("Open at the start of the period"), self.opening),
             (_("Invoiced"), self.invoiced),
+            (_("Reminder fees, less fees withdrawn"), self.fees),
             (_("Credited"), -self.credited),
             (_("Paid on invoices, net of refunds"), -self.paid),
             (_("Open at the end of the period"), self.closing),
@@ -116,6 +151,8 @@ def reconcile(club, start: date, end: date) -> Reconciliation:
     unplaced = Payment.objects.filter(club=club, paid_on__range=(start, end)).filter(
         Q(invoice__isnull=True) | Q(assigned_at__date__gt=end)
     )
+    charged = fees_charged(club, start, end)
+    withdrawn = sum((fees for _inv, _day, fees in fee_withdrawals(club, start, end)), ZERO)
     opening, _overpaid = balances(club, start - timedelta(days=1))
     closing, overpaid = balances(club, end)
     return Reconciliation(
@@ -123,6 +160,7 @@ def reconcile(club, start: date, end: date) -> Reconciliation:
         end=end,
         opening=opening,
         invoiced=invoices.order_by().aggregate(s=Sum("total"))["s"] or ZERO,
+        fees=(charged.order_by().aggregate(s=Sum("fee"))["s"] or ZERO) - withdrawn,
         credited=_sum(notes),
         paid=_sum(paid),
         closing=closing,
@@ -134,6 +172,7 @@ def reconcile(club, start: date, end: date) -> Reconciliation:
             "payments": paid.filter(kind=Payment.Kind.PAYMENT).count(),
             "refunds": paid.filter(kind=Payment.Kind.REFUND).count(),
             "unplaced": unplaced.count(),
+            "reminder_fees": charged.count(),
         },
     )
 
@@ -213,6 +252,26 @@ def document_rows(club, start: date, end: date, recon: Reconciliation | None = N
             pay.get_method_display(),
             pay.reference,
         ]
+    for rem in fees_charged(club, start, end).select_related("invoice").order_by("run_date", "pk"):
+        inv = rem.invoice
+        yield [
+            _("Reminder fee"),
+            rem.level,
+            rem.run_date,
+            rem.new_due_date,
+            inv.number,
+            inv.kid,
+            inv.recipient_name,
+            rem.fee,
+            None,
+            "",
+            "",
+            "",
+        ]
+    for inv, day, fees in fee_withdrawals(club, start, end):
+        kind = _("Reminder fees withdrawn")
+        row = [kind, None, day, None, inv.number, inv.kid, inv.recipient_name, -fees]
+        yield [*row, None, "", "", ""]
     recon = recon or reconcile(club, start, end)
     yield [None] * 12
     for label, amount in recon.rows():

@@ -14,7 +14,9 @@ Vouchers: an invoice debits receivables with its total and credits income per ac
 (net of VAT) and VAT; a credit note does the reverse, shared out over the invoice's
 accounts in proportion (a full credit note reverses the invoice exactly); a payment
 debits the bank and credits receivables (or the suspense account when it matched
-nothing); a refund does the reverse.
+nothing); a refund does the reverse. A reminder fee debits receivables and credits the
+club's reminder fee account; fees withdrawn with an invoice credited in full do the
+reverse.
 """
 
 from collections import defaultdict
@@ -28,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import pricing
-from billing.accounting import ZERO, billing_settings
+from billing.accounting import ZERO, billing_settings, fee_withdrawals, fees_charged
 from billing.models import CreditNote, Invoice, InvoiceLine, Payment
 
 VAT_ACCOUNT = "2700"
@@ -139,7 +141,20 @@ def vouchers(club, start: date, end: date) -> list[Voucher]:
             v.debit(UNPLACED_ACCOUNT, pay.amount)
             v.credit(receivables, pay.amount)
             out.append(v)
-    out.sort(key=lambda v: (v.day, "FKBRP".index(v.number[0]), v.number))
+    fee_account = accounts.reminder_fee_account
+    for rem in fees_charged(club, start, end).select_related("invoice").order_by("pk"):
+        text = _("Reminder fee, invoice %s") % rem.invoice.number
+        v = Voucher(rem.run_date, f"G{rem.pk}", text, rem.invoice.kid)
+        v.debit(receivables, rem.fee)
+        v.credit(fee_account, rem.fee)
+        out.append(v)
+    for inv, day, fees in fee_withdrawals(club, start, end):
+        text = _("Reminder fees withdrawn, invoice %s") % inv.number
+        v = Voucher(day, f"W{inv.number}", text, inv.kid)
+        v.debit(fee_account, fees)
+        v.credit(receivables, fees)
+        out.append(v)
+    out.sort(key=lambda v: (v.day, "FKGWBRP".index(v.number[0]), v.number))
     return out
 
 

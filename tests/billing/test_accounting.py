@@ -16,8 +16,8 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from openpyxl import load_workbook
 
-from billing import accounting, journal, refunds, services
-from billing.models import Fee, Invoice, Payment
+from billing import accounting, journal, refunds, reminders, services
+from billing.models import Fee, Invoice, Payment, Reminder
 
 from .conftest import make_fee, make_member
 
@@ -31,7 +31,8 @@ def money(text: str) -> Decimal:
 
 def seed_year(club):
     """12 monthly runs for 8 members (two fees, one with 25 % VAT and an account of its
-    own), then each invoice paid, credited or refunded by a seeded die."""
+    own), then each invoice paid, credited or refunded by a seeded die; reminder fees on
+    some open invoices, one of them credited in full afterwards (its fees withdrawn)."""
     plain = make_fee(club, price="333.33", period="month", name="Kontingent")
     with scopes_disabled():
         taxed = make_fee(club, price="199.90", period="month", name="Treningsavgift")
@@ -67,6 +68,23 @@ def seed_year(club):
             back = (inv.total / 2) if die.random() < 0.5 else inv.total
             refunds.refund_invoice(inv, amount=back, paid_on=min(day + timedelta(3), YEAR_END))
         # else: left open
+    with scopes_disabled():
+        unpaid = list(Invoice.objects.filter(club=club, status="issued").order_by("number"))
+        for inv in unpaid[::4]:
+            day = inv.due_date + timedelta(days=14)
+            if day <= YEAR_END:
+                Reminder.objects.create(
+                    club=club,
+                    invoice=inv,
+                    level=1,
+                    run_date=day,
+                    new_due_date=day + timedelta(days=14),
+                    open_amount=services.open_amount(inv),
+                    fee=Decimal("35.00"),
+                    by_email=True,
+                )
+        with_fee = Invoice.objects.filter(club=club, reminders__fee__gt=0).order_by("number")
+    services.credit_invoice(with_fee[0], on=with_fee[0].due_date + timedelta(days=20))
     for n in range(5):  # payments whose KID matched nothing
         services.record_payment(
             None,
@@ -85,9 +103,22 @@ def seed_year(club):
 
 
 def open_by_hand(club) -> Decimal:
+    """What the payers owe, invoice by invoice, as the reminders reckon it (fees in)."""
     with scopes_disabled():
         return sum(
-            (services.open_amount(inv) for inv in Invoice.objects.filter(club=club)),
+            (reminders.amount_owed(inv) for inv in Invoice.objects.filter(club=club)),
+            Decimal("0"),
+        )
+
+
+def fees_owed(club) -> Decimal:
+    with scopes_disabled():
+        return sum(
+            (
+                reminders.reminder_fees(inv)
+                for inv in Invoice.objects.filter(club=club)
+                if inv.status != "credited"
+            ),
             Decimal("0"),
         )
 
@@ -104,8 +135,11 @@ def test_seeded_year_reconciles_to_the_ore(club, tmp_path):
     sums = {row[6]: money(row[7]) for row in rows if row and row[0] == "Sum"}
     invoiced, credited = sums["Invoiced"], -sums["Credited"]
     paid, closing = -sums["Paid on invoices, net of refunds"], sums["Open at the end of the period"]
+    fees = sums["Reminder fees, less fees withdrawn"]
     assert sums["Open at the start of the period"] == 0
-    assert invoiced - credited == paid + closing
+    assert fees == fees_owed(club) > 0  # one invoice's fee went with its credit note
+    assert invoiced - credited == paid + (closing - fees)  # the invoices alone
+    assert invoiced + fees - credited == paid + closing  # with the reminder fees
     assert closing == open_by_hand(club)  # the same invoice by invoice
     assert sums["of which overpaid (owed back to payers)"] < 0
     # 250,50 … 254,50 received without a match; 254,50 of them placed on an invoice later
@@ -116,6 +150,8 @@ def test_seeded_year_reconciles_to_the_ore(club, tmp_path):
         if row and row[0] != "Sum":
             kinds[row[0]] += money(row[7])
     assert kinds["Invoice"] == invoiced and kinds["Credit note"] == -credited
+    assert kinds["Reminder fee"] + kinds["Reminder fees withdrawn"] == fees
+    assert kinds["Reminder fees withdrawn"] == Decimal("-35.00")
     assert kinds["Refund"] > 0 and "," in rows[1][7]  # decimal comma
     with scopes_disabled():
         invoice_rows = Invoice.objects.filter(club=club).count()
@@ -150,7 +186,8 @@ def test_seeded_year_journal_balances_per_voucher_and_in_total(club, tmp_path):
         unplaced = Payment.objects.filter(club=club, invoice__isnull=True)
         in_suspense = sum((p.amount for p in unplaced), Decimal("0"))
     assert per_account["2900"] == -in_suspense  # the placed one moved on to receivables
-    assert {v[0] for v in per_voucher} == {"F", "K", "B", "R", "P"}
+    assert per_account["8050"] == -fees_owed(club)
+    assert {v[0] for v in per_voucher} == {"F", "K", "G", "W", "B", "R", "P"}
 
 
 def test_a_period_inside_the_year_carries_the_opening_balance(club):
@@ -194,6 +231,7 @@ def test_xlsx_has_numbers_and_the_sums(club, tmp_path):
     assert (
         abs(
             sums["Invoiced"]
+            + sums["Reminder fees, less fees withdrawn"]
             + sums["Credited"]
             + sums["Paid on invoices, net of refunds"]
             - sums["Open at the end of the period"]

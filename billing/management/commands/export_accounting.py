@@ -45,8 +45,9 @@ class Command(BaseCommand):
             accounting_files.write(out, target, start, end, format)
             recon = accounting.reconcile(target, start, end)
         self.stdout.write(
-            f"Invoiced {recon.invoiced} − credited {recon.credited} − paid {recon.paid}"
-            f" + open at start {recon.opening} = open at end {recon.closing}"
+            f"Open at start {recon.opening} + invoiced {recon.invoiced} + reminder fees"
+            f" {recon.fees} − credited {recon.credited} − paid {recon.paid}"
+            f" = open at end {recon.closing}"
         )
         if not recon.balances:
             raise CommandError(
