@@ -9,12 +9,24 @@ knows fails the test until it is added here.
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_scopes import ScopeError, scopes_disabled
 
+from billing import avtalegiro
 from billing import services as billing_services
-from billing.models import Agreement, CreditNote, Fee, Invoice, Payment, PaymentFile, PriceRule
+from billing.models import (
+    Agreement,
+    AvtaleGiroMandate,
+    ClaimFile,
+    CreditNote,
+    Fee,
+    Invoice,
+    Payment,
+    PaymentFile,
+    PriceRule,
+)
 from comms.models import SendBatch
 from invitations.models import Invitation
 from members.models import Group, GroupMember, Membership
@@ -123,7 +135,17 @@ def billing_objects_of(club, membership) -> dict[str, int]:
     payment = Payment.objects.filter(club=club, invoice=None).first() or Payment.objects.create(
         club=club, paid_on=today, amount=1, method="ocr", payment_file=ocr_file
     )
+    # an AvtaleGiro agreement and a claim file (the AvtaleGiro pages, issue 8)
+    mandate = AvtaleGiroMandate.objects.filter(club=club).first()
+    if mandate is None:
+        mandate, _made = avtalegiro.register_mandate(club, membership.person, source="admin")
+    claim_file = ClaimFile.objects.filter(club=club).first()
+    if claim_file is None:
+        claim_file = ClaimFile(club=club, run_date=today, transmission_number="0000001")
+        claim_file.file.save("isolation.txt", ContentFile(b""))
     return {
+        "mandate_id": mandate.pk,
+        "claim_file_id": claim_file.pk,
         "payment_file_id": ocr_file.pk,
         "payment_id": payment.pk,
         "fee_id": fee.pk,
