@@ -12,10 +12,11 @@
   the same transaction, under the lock of the club's ``BillingSettings`` row: two runs at
   once write one file, and a re-run finds every invoice claimed
   (``claim_once_per_invoice``) and writes nothing.
-* An invoice too close to its due date, or whose payer has no active mandate any more,
-  is never claimed: ``send_unclaimable_as_invoices`` turns it into an ordinary invoice
-  (with a giro slip, paid by KID like any other) and sends it again, so reminders follow
-  it as they follow every invoice.
+* An invoice too close to its due date, or whose payer has no active mandate any more
+  (or one whose highest amount per debit is below the invoice's), is never claimed:
+  ``send_unclaimable_as_invoices`` turns it into an ordinary invoice (with a giro slip,
+  paid by its own KID like any other) and sends it again, so reminders follow it as they
+  follow every invoice.
 * When the bank does not notify (``notify_by_bank`` False), the club e-mails the payer the
   notice (amount, due date, KID, that it will be debited) as the claim is written, and
   ``Claim.notified_at`` says when. A payer without an e-mail address cannot get the
@@ -77,9 +78,14 @@ def _live_claim():
     return Claim.objects.filter(invoice=OuterRef("pk"), cancelled_at__isnull=True)
 
 
-def _active_mandate():
+def _mandate_allows():
+    """The recipient's active mandate, if its highest amount per debit (when the payer set
+    one) allows the open amount: the bank refuses a debit above it."""
     return AvtaleGiroMandate.objects.filter(
-        club=OuterRef("club"), payer=OuterRef("recipient"), status=AvtaleGiroMandate.Status.ACTIVE
+        Q(max_amount__isnull=True) | Q(max_amount__gte=OuterRef("open_amount")),
+        club=OuterRef("club"),
+        payer=OuterRef("recipient"),
+        status=AvtaleGiroMandate.Status.ACTIVE,
     )
 
 
@@ -99,7 +105,7 @@ def claimable(club: Club, on_date: date):
     with scope(club=club):
         return (
             _unclaimed(club)
-            .filter(Exists(_active_mandate()), due_date__gte=earliest)
+            .filter(Exists(_mandate_allows()), due_date__gte=earliest)
             .select_related("recipient")
             .order_by("number")
         )
@@ -107,10 +113,11 @@ def claimable(club: Club, on_date: date):
 
 def unclaimable(club: Club, on_date: date):
     """AvtaleGiro invoices that can no longer be claimed on ``on_date``: the due date is
-    closer than the lead time, or the payer has no active mandate."""
+    closer than the lead time, or the payer has no active mandate (or one whose highest
+    amount per debit is below the open amount)."""
     earliest = on_date + timedelta(days=lead_days(billing_settings(club)))
     with scope(club=club):
-        late = Q(due_date__lt=earliest) | ~Exists(_active_mandate())
+        late = Q(due_date__lt=earliest) | ~Exists(_mandate_allows())
         return _unclaimed(club).filter(late).order_by("number")
 
 
@@ -266,7 +273,7 @@ def _transmission(
         assignment_type=netsgiro.AssignmentType.AVTALEGIRO_CANCELLATIONS
         if cancel
         else netsgiro.AssignmentType.TRANSACTIONS,
-        agreement_id=club_settings.nets_agreement_id,
+        agreement_id=None if cancel else club_settings.nets_agreement_id,
         number=number,
         account=club.bank_account,
         date=on_date,

@@ -59,7 +59,8 @@ def mandates_from_import(batch, person_ids=None) -> int:
         taken = set(
             Invoice.objects.filter(club=club, kid__in=drafts.values()).values_list("kid", flat=True)
         )
-        made = AvtaleGiroMandate.objects.bulk_create(
+        before = len(mandated)
+        AvtaleGiroMandate.objects.bulk_create(
             [
                 AvtaleGiroMandate(
                     club=club,
@@ -74,7 +75,10 @@ def mandates_from_import(batch, person_ids=None) -> int:
             ignore_conflicts=True,
         )
         follow_mandate(club, payers, active=True)
-    return len(made)
+        after = AvtaleGiroMandate.objects.filter(
+            club=club, payer_id__in=payers, status=AvtaleGiroMandate.Status.ACTIVE
+        ).count()
+    return after - before
 
 
 def remove_migrated(person_ids) -> int:

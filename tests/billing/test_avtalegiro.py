@@ -8,15 +8,24 @@ from decimal import Decimal
 
 import netsgiro
 import pytest
+from django.db import connection
 from django_scopes import scopes_disabled
 from stdnum import luhn
 
 from billing import avtalegiro, services
 from billing.avtalegiro.claims import ENCODING
-from billing.models import Agreement, BillingSettings, Claim, ClaimFile, Invoice
+from billing.models import (
+    Agreement,
+    AvtaleGiroMandate,
+    BillingSettings,
+    Claim,
+    ClaimFile,
+    Invoice,
+)
 from comms.models import OutboundMessage
+from tests.concurrency import run_at_once
 
-from .conftest import RUN_DATE, make_fee, make_member
+from .conftest import RUN_DATE, make_club, make_fee, make_member
 
 ON = RUN_DATE  # invoices issued on RUN_DATE are due 14 days later; claims written that day
 
@@ -217,3 +226,30 @@ def test_command_writes_the_file_once_and_says_when_there_is_nothing(club, tmp_p
     assert not again.exists()
     with pytest.raises(CommandError, match="exists already"):
         call_command("avtalegiro_claims", "--club", club.slug, str(out))
+
+
+def test_a_debit_above_the_payers_highest_amount_is_not_claimed(club):
+    nets_ready(club)
+    members, invoices = avtalegiro_invoices(club)
+    with scopes_disabled():
+        AvtaleGiroMandate.objects.filter(payer=members[0].person).update(max_amount=1000)
+    claim_file = avtalegiro.write_claims(club, ON)
+    with scopes_disabled():
+        assert [c.invoice_id for c in claim_file.claims.all()] == [invoices[1].pk]
+    assert [i.pk for i in avtalegiro.unclaimable(club, ON)] == [invoices[0].pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_write_one_file():
+    club = make_club("samtidig-avtalegiro")
+    nets_ready(club)
+    avtalegiro_invoices(club)
+    results = run_at_once(
+        lambda: avtalegiro.write_claims(club, ON), lambda: avtalegiro.write_claims(club, ON)
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(r is None for r in results) == [False, True]
+    with scopes_disabled():
+        assert ClaimFile.objects.filter(club=club).count() == 1
+        assert Claim.objects.filter(club=club).count() == 2
