@@ -22,7 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -46,12 +46,14 @@ def _sum_of(model):
 
 def with_amounts(invoices: QuerySet) -> QuerySet:
     """Annotate ``credited``, ``paid`` (payments less refunds) and ``open_amount`` (what
-    is still to pay; 0 for a paid or fully credited invoice, whatever was refunded)."""
+    is still to pay; for a paid or fully credited invoice 0, whatever was refunded, or
+    negative when more was paid than it asked: an overpayment, e.g. by OCR Giro)."""
     invoices = invoices.annotate(credited=_sum_of(CreditNote), paid=_sum_of(Payment))
+    left = F("total") - F("credited") - F("paid")
     return invoices.annotate(
         open_amount=Case(
-            When(status__in=OPEN_STATUSES, then=F("total") - F("credited") - F("paid")),
-            default=ZERO,
+            When(status__in=OPEN_STATUSES, then=left),
+            default=Least(left, ZERO),
             output_field=DecimalField(max_digits=12, decimal_places=2),
         )
     )

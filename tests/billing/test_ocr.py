@@ -245,3 +245,15 @@ def test_a_payment_on_a_credited_invoice_keeps_it_credited(club, invoices):
     assert fresh(credited).status == "credited"
     assert services.open_amount(fresh(credited)) == Decimal("-600.00")
     assert payments(club)[0].invoice_id == credited.pk
+
+
+def test_an_overpaid_invoice_shows_a_negative_open_amount_on_the_invoice_pages(club, invoices):
+    from billing import queries
+
+    over, credited = invoices[:2]
+    services.credit_invoice(credited)
+    ocr.import_ocr(club, ocr_file([Tx(over.kid, "650.00"), Tx(credited.kid, "20.00")]), "a.txt")
+    with scopes_disabled():
+        rows = queries.with_amounts(Invoice.objects.filter(pk__in=[over.pk, credited.pk]))
+        shown = {inv.pk: inv.open_amount for inv in rows}
+    assert shown == {over.pk: Decimal("-50.00"), credited.pk: Decimal("-20.00")}
