@@ -7,12 +7,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django_scopes import scopes_disabled
 
 from billing import avtalegiro, ocr, services
 from billing.kid import make_kid
 from billing.models import AvtaleGiroMandate, Claim, ClaimFile, Invoice, Payment
 from members.services import create_person, get_or_create_user
+from tests.concurrency import run_at_once
 
 from .conftest import make_club
 from .ocr_files import Tx, ocr_file
@@ -230,3 +232,31 @@ def test_import_ocr_command_refuses_bad_input(club, invoices, tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_ocr", "--club", club.slug, str(tmp_path / "missing.txt"))
     assert not payments(club)
+
+
+# --- at once -------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_the_same_file_and_an_overlapping_one_imported_at_once():
+    """Two uploads at once (a double click, two admins): the same file is imported once;
+    an overlapping file at the same time records the shared transaction once."""
+    club = make_club("samtidig-ocr")
+    invoices = bill(club, names=("Agnes", "Brede"))
+    data = ocr_file([Tx(invoices[0].kid, "600.00"), Tx(invoices[1].kid, "300.00")])
+    results = run_at_once(
+        lambda: ocr.import_ocr(club, data, "a.txt"), lambda: ocr.import_ocr(club, data, "b.txt")
+    )
+    assert sorted(type(r).__name__ for r in results) == ["AlreadyImported", "PaymentFile"]
+    shared = Tx(invoices[1].kid, "300.00", number=2)
+    overlap = ocr_file([shared], number="1000002")
+    other = ocr_file([shared, Tx(invoices[1].kid, "1.00", number=9)], number="1000002")
+    results = run_at_once(
+        lambda: ocr.import_ocr(club, overlap, "c.txt"), lambda: ocr.import_ocr(club, other, "d.txt")
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r.duplicates for r in results) == 1
+    amounts = [p.amount for p in payments(club, invoice=invoices[1])]
+    assert sorted(amounts) == [Decimal("1.00"), Decimal("300.00"), Decimal("300.00")]
+    assert fresh(invoices[1]).status == "paid"
