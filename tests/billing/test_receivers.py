@@ -81,7 +81,7 @@ def test_a_member_created_pending_gets_nothing_until_approved(club, fee):
             status=Membership.Status.SENT_FOR_APPROVAL,
         )
         assert live(membership.person) == []
-        member_services.change_status(membership, Membership.Status.ACTIVE)
+        member_services.change_status(membership, Membership.Status.ACTIVE, approval_decision=True)
     assert [a.fee for a in live(membership.person)] == [fee]
 
 
