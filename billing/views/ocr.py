@@ -122,8 +122,8 @@ def file_detail(request, club_slug, payment_file_id):
         pk=payment_file_id,
     )
     payments = Payment.objects.filter(club=request.club, payment_file=payment_file)
-    rows = _with_balances(payments.select_related("invoice").order_by("pk"))
-    context = {"payment_file": payment_file, "rows": rows, "summary": ocr.summary(payment_file)}
+    rows = _with_balances(payments.select_related("invoice").order_by("pk")[:PAGE_SIZE])
+    context = {"payment_file": payment_file, "rows": rows, "count": payments.count()}
     return _render(request, "billing/ocr/file.html", context)
 
 

@@ -232,3 +232,31 @@ def test_no_payment_is_placed_on_another_clubs_invoice(admin, club, invoices, im
     assert fresh(payment).invoice_id is None and fresh(foreign).status == "issued"
     found = admin.get(url("place", club, payment.pk, query="q=gro")).context["candidates"]
     assert found == []
+
+
+def test_list_pages_do_not_query_per_row(admin, club, invoices, imported):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(name, *args):
+        with CaptureQueriesContext(connection) as captured:
+            assert admin.get(url(name, club, *args)).status_code == 200
+        return len(captured)
+
+    before = [queries("payments"), queries("file", imported.pk), queries("unmatched")]
+    rows = [Tx(UNKNOWN_KID, "5.00", number=n) for n in range(1, 11)]
+    more = ocr_file([*rows, Tx(invoices[2].kid, "5.00", number=11)], number="1000002")
+    more_file = ocr.import_ocr(club, more, "more.txt")
+    after = [queries("payments"), queries("file", more_file.pk), queries("unmatched")]
+    assert after == before
+
+
+def test_a_large_file_page_links_to_all_its_payments(admin, club, invoices, monkeypatch):
+    from billing.views import ocr as views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    data = ocr_file([Tx(UNKNOWN_KID, "5.00", number=n) for n in range(1, 4)])
+    payment_file = ocr.import_ocr(club, data, "ocr.txt")
+    page = admin.get(url("file", club, payment_file.pk))
+    assert len(page.context["rows"]) == 2
+    assert f"?file={payment_file.pk}" in page.content.decode()
