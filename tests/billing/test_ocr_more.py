@@ -260,3 +260,18 @@ def test_the_same_file_and_an_overlapping_one_imported_at_once():
     amounts = [p.amount for p in payments(club, invoice=invoices[1])]
     assert sorted(amounts) == [Decimal("1.00"), Decimal("300.00"), Decimal("300.00")]
     assert fresh(invoices[1]).status == "paid"
+
+
+def test_debits_for_a_claim_file_written_by_the_project_pay_their_invoices(club):
+    """Round trip: the claim file ``write_claims`` wrote, debited by the payers' banks and
+    reported back by Nets in an OCR file (one type-15 transaction per claim)."""
+    from .test_avtalegiro import ON, avtalegiro_invoices, nets_ready, parsed
+
+    nets_ready(club)
+    _members, invoices = avtalegiro_invoices(club)
+    (claims,) = parsed(avtalegiro.write_claims(club, ON)).assignments
+    debits = [Tx(c.kid, c.amount, type=DEBIT, on=c.date) for c in claims.transactions]
+    payment_file = ocr.import_ocr(club, ocr_file(debits), "OCR.txt")
+    assert (payment_file.matched, payment_file.unmatched) == (2, 0)
+    assert [fresh(i).status for i in invoices] == ["paid", "paid"]
+    assert {p.method for p in payments(club)} == {"avtalegiro"}
