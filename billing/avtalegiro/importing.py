@@ -10,12 +10,10 @@ Called by the import when a batch is done (and again after a review row is resol
 it is idempotent, a payer with an active mandate keeps it). The batch's rows are read
 through ``batch.rows`` so billing never imports migration (the layers)."""
 
-from django.db.models import Prefetch
 from django_scopes import scope
 
 from billing import services
 from billing.models import AvtaleGiroMandate, Invoice
-from members.models import Membership, Person
 
 from .mandates import AvtaleGiroError, follow_mandate, mandate_kid
 
@@ -39,12 +37,7 @@ def mandates_from_import(batch, person_ids=None) -> int:
     if not members:
         return 0
     with scope(club=club):
-        memberships = (
-            Membership.objects.filter(club=club, person_id__in=members)
-            .select_related("club", "person", "household__payer")
-            .prefetch_related(Prefetch("person__guardians", queryset=Person.objects.order_by("pk")))
-        )
-        payers = {services.payer_for(m).pk for m in memberships}
+        payers = services.payer_ids_for(club, members)
         mandated = set(
             AvtaleGiroMandate.objects.filter(
                 club=club, payer_id__in=payers, status=AvtaleGiroMandate.Status.ACTIVE

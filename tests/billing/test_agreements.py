@@ -80,6 +80,27 @@ def test_child_is_billed_to_the_guardian_and_household_payer_wins(club):
     assert services.payer_for(child, date(2026, 1, 1)) == grown.person
 
 
+def test_payer_ids_for_many_agrees_with_payer_for(club):
+    """The set-based payer lookup of an import gives what payer_for gives one by one."""
+    first = make_member(club, "Verge1").person
+    second = make_member(club, "Verge2").person
+    child = make_member(club, "Barn", birth=date(2015, 1, 1), guardian=second)
+    with scopes_disabled():
+        child.person.guardians.add(first)
+    alone = make_member(club, "Alene", birth=None)
+    grown = make_member(club, "Voksen", birth=date(2000, 1, 1), guardian=first)
+    sibling = make_member(club, "Søsken", birth=date(2016, 1, 1))
+    with scopes_disabled():
+        home = Household.objects.create(club=club, name="Hjem", payer=grown.person)
+        sibling.household = home
+        sibling.save()
+        members = [child, alone, grown, sibling]
+        day = date(2026, 1, 1)
+        one_by_one = {services.payer_for(m, day).pk for m in members}
+        assert services.payer_ids_for(club, [m.person_id for m in members], day) == one_by_one
+        assert one_by_one == {min(first.pk, second.pk), alone.person_id, grown.person_id}
+
+
 def test_joining_a_group_creates_its_class_and_sport_training_fees(club):
     group, class_fee, training = make_turn_group_fees(club)
     with scopes_disabled():
