@@ -806,34 +806,6 @@ def mark_prepaid(invoice: Invoice) -> bool:
         )
 
 
-def record_refund(
-    invoice: Invoice,
-    *,
-    amount: Decimal,
-    paid_on: date,
-    method: str = Payment.Method.MANUAL,
-    provider: str = "",
-    reference: str = "",
-) -> Payment:
-    """Money paid back on a paid invoice (R-BIL-9), recorded as a negative payment."""
-    amount = pricing.money(Decimal(amount))
-    with scope(club=invoice.club), transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if amount <= 0 or amount > paid_amount(invoice):
-            raise BillingError(_("A refund is more than zero and at most what was paid."))
-        return Payment.objects.create(
-            club=invoice.club,
-            invoice=invoice,
-            kind=Payment.Kind.REFUND,
-            paid_on=paid_on,
-            amount=-amount,
-            method=method,
-            provider=provider,
-            reference=reference,
-            kid=invoice.kid,
-        )
-
-
 # --- page guards ---------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django_scopes import scopes_disabled
 
-from billing import services
+from billing import refunds, services
 from billing.models import CreditNote, Invoice, InvoicePaymentMethod, Payment
 
 from .conftest import RUN_DATE, make_fee, make_member
@@ -67,10 +67,11 @@ def test_paid_invoice_is_refunded_not_credited(club, two_invoices):
     assert first.status == "paid"
     with pytest.raises(services.BillingError, match="refund"):
         services.credit_invoice(first)
-    refund = services.record_refund(first, amount=Decimal("600.00"), paid_on=date(2026, 2, 1))
+    refund, note = refunds.refund_invoice(first, amount=Decimal("600.00"), paid_on=date(2026, 2, 1))
     assert (refund.kind, refund.amount) == ("refund", Decimal("-600.00"))
+    assert note is not None and note.amount == Decimal("600.00")  # issue 8: with a credit note
     with pytest.raises(services.BillingError):
-        services.record_refund(first, amount=Decimal("0.01"), paid_on=date(2026, 2, 2))
+        refunds.refund_invoice(first, amount=Decimal("0.01"), paid_on=date(2026, 2, 2))
 
 
 def test_same_payment_reference_twice_is_one_payment(club, two_invoices):

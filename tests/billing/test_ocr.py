@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django_scopes import scopes_disabled
 
-from billing import ocr, services
+from billing import ocr, refunds, services
 from billing.kid import make_kid
 from billing.models import Invoice, Payment, PaymentFile
 
@@ -230,12 +230,13 @@ def test_a_reversed_payment_reopens_the_invoice(club, invoices):
 
 
 def test_a_refunded_invoice_is_not_reopened_by_a_later_payment(club, invoices):
-    """settle_status: refunds never reopen a paid invoice."""
+    """settle_status: a refunded (and so credited) invoice is not reopened by money
+    arriving later."""
     paid = invoices[0]
     ocr.import_ocr(club, ocr_file([Tx(paid.kid, "600.00")]), "a.txt")
-    services.record_refund(fresh(paid), amount=Decimal("600.00"), paid_on=NETS_DATE)
+    refunds.refund_invoice(fresh(paid), amount=Decimal("600.00"), paid_on=NETS_DATE)
     ocr.import_ocr(club, ocr_file([Tx(paid.kid, "50.00")], number="1000002"), "b.txt")
-    assert fresh(paid).status == "paid"
+    assert fresh(paid).status == "credited"
 
 
 def test_a_payment_on_a_credited_invoice_keeps_it_credited(club, invoices):

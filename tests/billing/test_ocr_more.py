@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django_scopes import scopes_disabled
 
-from billing import avtalegiro, ocr, services
+from billing import avtalegiro, ocr, refunds, services
 from billing.kid import make_kid
 from billing.models import AvtaleGiroMandate, Claim, ClaimFile, Invoice, Payment
 from members.services import create_person, get_or_create_user
@@ -196,7 +196,7 @@ def test_a_refund_is_not_placed(club, invoices):
     services.record_payment(
         invoices[0], club=club, amount=Decimal("600"), method="manual", paid_on=invoices[0].due_date
     )
-    refund = services.record_refund(
+    refund, _note = refunds.refund_invoice(
         fresh(invoices[0]), amount=Decimal("600"), paid_on=invoices[0].due_date
     )
     with scopes_disabled():
