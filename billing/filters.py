@@ -23,7 +23,17 @@ def _search_invoices(queryset, name, value):
     return queryset
 
 
-class InvoiceFilter(django_filters.FilterSet):
+class CheckedFilterSet(django_filters.FilterSet):
+    """A filter form with an error shows the error and no rows, not everything."""
+
+    @property
+    def qs(self):
+        if self.is_bound and not self.form.is_valid():
+            return self.queryset.none()  # a wrong filter shows its error, not everything
+        return super().qs
+
+
+class InvoiceFilter(CheckedFilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Invoice.Status.choices)
     method = django_filters.ChoiceFilter(
@@ -49,12 +59,6 @@ class InvoiceFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, club, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.filters["run"].queryset = InvoiceRun.objects.filter(club=club)
-
-    @property
-    def qs(self):
-        if self.is_bound and not self.form.is_valid():
-            return self.queryset.none()  # a wrong filter shows its error, not everything
-        return super().qs
 
     def search(self, queryset, name, value):
         return _search_invoices(queryset, name, value)

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from billing import ocr
+from billing.filters import CheckedFilterSet
 from billing.models import Payment, PaymentFile
 from members.forms import DATE_WIDGET
 
@@ -31,7 +32,7 @@ class UploadForm(forms.Form):
         return upload
 
 
-class PaymentFilter(django_filters.FilterSet):
+class PaymentFilter(CheckedFilterSet):
     MATCHED, UNMATCHED = "matched", "unmatched"
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
@@ -61,12 +62,6 @@ class PaymentFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, club, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.filters["file"].queryset = PaymentFile.objects.filter(club=club)
-
-    @property
-    def qs(self):
-        if self.is_bound and not self.form.is_valid():
-            return self.queryset.none()  # a wrong filter shows its error, not everything
-        return super().qs
 
     def search(self, queryset, name, value):
         """Each word narrows: the start of a KID, the invoice number, the payer's
