@@ -136,8 +136,11 @@ def payer_ids_for(club: Club, person_ids, on: date | None = None) -> set[int]:
             if household_payer:
                 payers.add(household_payer)
                 continue
-            age = Person(birth_date=birth).age_on(day)
-            if age is not None and age < ADULT_AGE and person_id in first_guardian:
+            minor = birth is not None and (
+                day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+                < ADULT_AGE
+            )
+            if minor and person_id in first_guardian:
                 payers.add(first_guardian[person_id])
             else:
                 payers.add(person_id)
