@@ -10,6 +10,7 @@ Called by the import when a batch is done (and again after a review row is resol
 it is idempotent, a payer with an active mandate keeps it). The batch's rows are read
 through ``batch.rows`` so billing never imports migration (the layers)."""
 
+from django.db import connection
 from django_scopes import scope
 
 from billing import services
@@ -53,6 +54,21 @@ def mandates_from_import(batch, person_ids=None) -> int:
             Invoice.objects.filter(club=club, kid__in=drafts.values()).values_list("kid", flat=True)
         )
         before = len(mandated)
+        _insert_migrated(club, [(p, k) for p, k in drafts.items() if k not in taken])
+        follow_mandate(club, payers, active=True)
+        after = AvtaleGiroMandate.objects.filter(
+            club=club, payer_id__in=payers, status=AvtaleGiroMandate.Status.ACTIVE
+        ).count()
+    return after - before
+
+
+def _insert_migrated(club, payer_kids: list[tuple[int, str]]) -> None:
+    """New migrated mandates; one that meets an active one (same payer or KID) is left
+    out. On PostgreSQL one ``INSERT … SELECT FROM unnest`` (an import makes tens of
+    thousands), elsewhere ``bulk_create``."""
+    if not payer_kids:
+        return
+    if connection.vendor != "postgresql":
         AvtaleGiroMandate.objects.bulk_create(
             [
                 AvtaleGiroMandate(
@@ -62,16 +78,27 @@ def mandates_from_import(batch, person_ids=None) -> int:
                     source=AvtaleGiroMandate.Source.MIGRATED,
                     notify_by_bank=True,
                 )
-                for payer_id, kid in drafts.items()
-                if kid not in taken
+                for payer_id, kid in payer_kids
             ],
             ignore_conflicts=True,
         )
-        follow_mandate(club, payers, active=True)
-        after = AvtaleGiroMandate.objects.filter(
-            club=club, payer_id__in=payers, status=AvtaleGiroMandate.Status.ACTIVE
-        ).count()
-    return after - before
+        return
+    table = AvtaleGiroMandate._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (club_id, payer_id, kid, status, bank_reference,"  # noqa: S608
+            " notify_by_bank, source, created_at)"
+            " SELECT %s, payer, kid, %s, '', true, %s, now()"
+            " FROM unnest(%s::bigint[], %s::text[]) AS t(payer, kid)"
+            " ON CONFLICT DO NOTHING",
+            [
+                club.pk,
+                AvtaleGiroMandate.Status.ACTIVE,
+                AvtaleGiroMandate.Source.MIGRATED,
+                [payer_id for payer_id, _kid in payer_kids],
+                [kid for _payer_id, kid in payer_kids],
+            ],
+        )
 
 
 def remove_migrated(person_ids) -> int:
