@@ -261,7 +261,7 @@ def test_command_refuses_bad_periods(club, tmp_path, start, end, message):
         call_command(
             "export_accounting", str(tmp_path / "x.csv"), club=club.slug, start=start, end=end
         )
-    with pytest.raises(CommandError, match="no club"):
+    with pytest.raises(CommandError, match="No club"):
         call_command(
             "export_accounting", "x.csv", club="nope", start="2026-01-01", end="2026-01-02"
         )

@@ -215,7 +215,7 @@ def test_command_writes_the_file_once_and_says_when_there_is_nothing(club, tmp_p
     with pytest.raises(CommandError, match="No club"):
         call_command("avtalegiro_claims", "--club", "nope", str(out))
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
-        call_command("avtalegiro_claims", "--club", club.slug, "--date", "15.01.2026", str(out))
+        call_command("avtalegiro_claims", "--club", club.slug, "--date", "15/01/2026", str(out))
     call_command("avtalegiro_claims", "--club", club.slug, "--date", ON.isoformat(), str(out))
     assert "2 claim(s), 2501.00 NOK" in capsys.readouterr().out
     transmission = netsgiro.parse(out.read_text(ENCODING))

@@ -155,7 +155,7 @@ def test_the_command_refuses_a_bad_date_or_club(club):
     from django.core.management import CommandError
 
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
-        call_command("send_reminders", "--date", "7.2.2026")
+        call_command("send_reminders", "--date", "2026-02-30")
     with pytest.raises(CommandError, match="No club"):
         call_command("send_reminders", "--club", "no-such-club")
 

@@ -233,7 +233,7 @@ def test_command_runs_one_club_on_a_date(club):
     call_command("run_invoices", "--club", club.slug, "--date", "2026-01-15", stdout=out)
     assert "faktura-il: 0 invoice(s)" in out.getvalue()
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
-        call_command("run_invoices", "--date", "15.01.2026")
+        call_command("run_invoices", "--date", "15/01/2026")
     with pytest.raises(CommandError, match="No club"):
         call_command("run_invoices", "--club", "finnes-ikke")
 

@@ -1,12 +1,9 @@
-from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from billing import avtalegiro
-from members.models import Club
+from billing.management.options import club_named, parse_day
 
 
 class Command(BaseCommand):
@@ -25,11 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("out", metavar="OUT", help="where to write the claim file")
 
     def handle(self, *args, club, out, date=None, **options):
-        on_date = self._parse_date(date) if date else timezone.localdate()
-        with scopes_disabled():
-            found = Club.objects.filter(slug=club).first()
-        if found is None:
-            raise CommandError(f"No club with the short name {club!r}.")
+        on_date = parse_day(date)
+        found = club_named(club)
         path = Path(out)
         if path.exists():
             raise CommandError(f"{out} exists already; give a new file name.")
@@ -55,10 +49,3 @@ class Command(BaseCommand):
                 f"{len(moved)} invoice(s) too late for AvtaleGiro sent as ordinary invoices: "
                 f"{numbers}"
             )
-
-    @staticmethod
-    def _parse_date(value: str) -> date:
-        try:
-            return date.fromisoformat(value)
-        except ValueError as exc:
-            raise CommandError(f"--date must be YYYY-MM-DD, not {value!r}.") from exc

@@ -3,22 +3,11 @@
 reconciliation (CSV or XLSX), or the bookkeeping journal (CSV). Dates as 2026-01-31 or
 31.01.2026."""
 
-from datetime import date, datetime
-
 from django.core.management.base import BaseCommand, CommandError
-from django_scopes import scope, scopes_disabled
+from django_scopes import scope
 
 from billing import accounting, accounting_files
-from members.models import Club
-
-
-def parse_day(text: str) -> date:
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise CommandError(f"'{text}' is not a date: write it as 2026-01-31 or 31.01.2026.")
+from billing.management.options import club_named, parse_day
 
 
 class Command(BaseCommand):
@@ -37,10 +26,7 @@ class Command(BaseCommand):
             raise CommandError("The period's first day is after its last day.")
         if (end - start).days > accounting.MAX_DAYS:
             raise CommandError(f"A period is at most {accounting.MAX_DAYS} days.")
-        with scopes_disabled():
-            target = Club.objects.filter(slug=club).first()
-        if target is None:
-            raise CommandError(f"There is no club '{club}'.")
+        target = club_named(club)
         with scope(club=target):
             accounting_files.write(out, target, start, end, format)
             recon = accounting.reconcile(target, start, end)

@@ -1,10 +1,9 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django_scopes import scopes_disabled
 
 from billing import ocr
-from members.models import Club
+from billing.management.options import club_named
 
 
 class Command(BaseCommand):
@@ -19,10 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("file", metavar="FILE", help="the OCR file from Nets")
 
     def handle(self, *args, club, file, **options):
-        with scopes_disabled():
-            found = Club.objects.filter(slug=club).first()
-        if found is None:
-            raise CommandError(f"No club with the short name {club!r}.")
+        found = club_named(club)
         path = Path(file)
         try:
             data = path.read_bytes()

@@ -3,9 +3,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scopes_disabled
 
+from billing.management.options import club_named
 from billing.models import Invoice
 from billing.pdf import store_invoice_pdf
-from members.models import Club
 
 
 class Command(BaseCommand):
@@ -20,10 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("out", metavar="OUT.pdf", help="the file to write")
 
     def handle(self, *args, club, number, out, **options):
+        found = club_named(club)
         with scopes_disabled():
-            found = Club.objects.filter(slug=club).first()
-            if found is None:
-                raise CommandError(f"No club with the short name {club!r}.")
             invoice = (
                 Invoice.objects.filter(club=found, number=number).select_related("club").first()
             )

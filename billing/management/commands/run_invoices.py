@@ -1,11 +1,7 @@
-from datetime import date
-
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django_scopes import scopes_disabled
+from django.core.management.base import BaseCommand
 
 from billing import services
-from members.models import Club
+from billing.management.options import clubs_named, parse_day
 
 
 class Command(BaseCommand):
@@ -30,25 +26,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, club=None, date=None, no_send=False, **options):
-        run_date = self._parse_date(date) if date else timezone.localdate()
-        with scopes_disabled():
-            clubs = Club.objects.order_by("slug")
-            if club:
-                clubs = clubs.filter(slug=club)
-                if not clubs.exists():
-                    raise CommandError(f"No club with the short name {club!r}.")
-            clubs = list(clubs)
-        for c in clubs:
+        run_date = parse_day(date)
+        for c in clubs_named(club):
             run = services.run_invoices(c, run_date, send=not no_send)
             self.stdout.write(
                 f"{c.slug}: {run.invoices} invoice(s), {run.amount} NOK, "
                 f"{run.total} recipient(s) due on {run_date.isoformat()}"
                 + ("" if no_send else ", sent")
             )
-
-    @staticmethod
-    def _parse_date(value: str) -> date:
-        try:
-            return date.fromisoformat(value)
-        except ValueError as exc:
-            raise CommandError(f"--date must be YYYY-MM-DD, not {value!r}.") from exc

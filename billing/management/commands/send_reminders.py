@@ -1,10 +1,7 @@
-from datetime import date
-
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django_scopes import scopes_disabled
+from django.core.management.base import BaseCommand
 
 from billing import reminders
+from billing.management.options import clubs_named, parse_day
 from members.models import Club
 
 
@@ -24,17 +21,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, club=None, date=None, **options):
-        on_date = self._parse_date(date) if date else timezone.localdate()
-        with scopes_disabled():
-            clubs = Club.objects.order_by("slug")
-            if club:
-                clubs = clubs.filter(slug=club)
-                if not clubs.exists():
-                    raise CommandError(f"No club with the short name {club!r}.")
-            else:
-                clubs = clubs.exclude(reminder_days="")
-            clubs = list(clubs)
-        for c in clubs:
+        on_date = parse_day(date)
+        for c in clubs_named(club, everyone=Club.objects.exclude(reminder_days="")):
             done = reminders.send_reminders(c, on_date)
             self.stdout.write(
                 f"{c.slug}: {done.reminders} reminder(s) on {on_date.isoformat()}, "
@@ -42,10 +30,3 @@ class Command(BaseCommand):
                 f"post, fees {done.fees} NOK"
                 + (f", {done.skipped} paid or credited meanwhile" if done.skipped else "")
             )
-
-    @staticmethod
-    def _parse_date(value: str) -> date:
-        try:
-            return date.fromisoformat(value)
-        except ValueError as exc:
-            raise CommandError(f"--date must be YYYY-MM-DD, not {value!r}.") from exc
