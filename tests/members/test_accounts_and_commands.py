@@ -94,7 +94,8 @@ def test_seed_demo_runs_once(demo, capsys):
         assert Membership.objects.filter(club=demo["a"], person__guardians__isnull=False).exists()
 
 
-def test_check_deploy_is_clean_with_production_settings():
+def production_check(*args: str, **settings: str) -> subprocess.CompletedProcess:
+    """``manage.py check ARGS`` with production settings and production-like secrets."""
     # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE must not leak into a deploy check.
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
@@ -102,19 +103,28 @@ def test_check_deploy_is_clean_with_production_settings():
         "SECRET_KEY": "x" * 30 + "production-like-secret-key-0123456789",
         "FIELD_ENCRYPTION_KEY": "qJ5m7WdB1vQ3o6XsN1gq0n4JwZyX2F8cC0rT5uY7i9E=",
         "IDENTITY_HMAC_KEY": "production-like-hmac-key",
-        "ALLOWED_HOSTS": "ims.example.no",
-        "DATABASE_URL": os.environ.get("DATABASE_URL", "sqlite:///:memory:"),
-        "PAYMENT_PROVIDER": "stripe",
-        "STRIPE_SECRET_KEY": "sk_test_production_like",
-        "STRIPE_WEBHOOK_SECRET": "whsec_production_like",
+        **settings,
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+    return subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
+        [sys.executable, "manage.py", "check", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         check=False,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = production_check(
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        ALLOWED_HOSTS="ims.example.no",
+        DATABASE_URL=os.environ.get("DATABASE_URL", "sqlite:///:memory:"),
+        PAYMENT_PROVIDER="stripe",
+        STRIPE_SECRET_KEY="sk_test_production_like",
+        STRIPE_WEBHOOK_SECRET="whsec_production_like",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -123,24 +133,11 @@ def test_check_deploy_is_clean_with_production_settings():
 def test_production_refuses_the_test_payment_provider():
     """The built-in test provider takes no money (R-BIL-8): production refuses it unless a
     staging site asks for it on purpose."""
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DJANGO_SETTINGS_MODULE": "ims.settings.production",
-        "SECRET_KEY": "x" * 30 + "production-like-secret-key-0123456789",
-        "FIELD_ENCRYPTION_KEY": "qJ5m7WdB1vQ3o6XsN1gq0n4JwZyX2F8cC0rT5uY7i9E=",
-        "IDENTITY_HMAC_KEY": "production-like-hmac-key",
-        "PAYMENT_PROVIDER": "test",
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = production_check(PAYMENT_PROVIDER="test")
     assert result.returncode != 0
     assert "PAYMENT_PROVIDER=test takes no money" in result.stderr
+    staging = production_check(PAYMENT_PROVIDER="test", PAYMENT_ALLOW_TEST_PROVIDER="true")
+    assert "takes no money" not in staging.stderr
 
 
 def test_production_refuses_development_secrets():
