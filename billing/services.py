@@ -124,12 +124,12 @@ def payer_ids_for(club: Club, person_ids, on: date | None = None) -> set[int]:
     Guardianship = Person.guardians.through
     for i in range(0, len(ids), 5000):
         chunk = ids[i : i + 5000]
-        rows = Membership.objects.filter(club=club, person_id__in=chunk).values_list(
+        rows = Membership.objects.filter(club=club, person_id__in_array=chunk).values_list(
             "person_id", "household__payer_id", "person__birth_date"
         )
         first_guardian: dict[int, int] = {}
         for child_id, guardian_id in Guardianship.objects.filter(
-            from_person_id__in=chunk
+            from_person_id__in_array=chunk
         ).values_list("from_person_id", "to_person_id"):
             first_guardian[child_id] = min(first_guardian.get(child_id, guardian_id), guardian_id)
         for person_id, household_payer, birth in rows:

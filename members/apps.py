@@ -7,6 +7,8 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self) -> None:
+        from ims import db  # noqa: F401 - registers the in_array lookup
+
         from . import navigation, panels
 
         panels.register_builtin_panels()

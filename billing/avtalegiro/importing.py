@@ -33,7 +33,7 @@ def mandates_from_import(batch, person_ids=None) -> int:
         values__payment_method=AVTALEGIRO,
     )
     if person_ids is not None:
-        rows = rows.filter(person_id__in=list(person_ids))
+        rows = rows.filter(person_id__in_array=list(person_ids))
     members = set(rows.values_list("person_id", flat=True))
     if not members:
         return 0
@@ -41,7 +41,7 @@ def mandates_from_import(batch, person_ids=None) -> int:
         payers = services.payer_ids_for(club, members)
         mandated = set(
             AvtaleGiroMandate.objects.filter(
-                club=club, payer_id__in=payers, status=AvtaleGiroMandate.Status.ACTIVE
+                club=club, payer_id__in_array=payers, status=AvtaleGiroMandate.Status.ACTIVE
             ).values_list("payer_id", flat=True)
         )
         drafts = {}
@@ -51,13 +51,15 @@ def mandates_from_import(batch, person_ids=None) -> int:
             except AvtaleGiroError:
                 continue  # the KID length is too short: the status page shows no mandate
         taken = set(
-            Invoice.objects.filter(club=club, kid__in=drafts.values()).values_list("kid", flat=True)
+            Invoice.objects.filter(club=club, kid__in_array=drafts.values()).values_list(
+                "kid", flat=True
+            )
         )
         before = len(mandated)
         _insert_migrated(club, [(p, k) for p, k in drafts.items() if k not in taken])
         follow_mandate(club, payers, active=True)
         after = AvtaleGiroMandate.objects.filter(
-            club=club, payer_id__in=payers, status=AvtaleGiroMandate.Status.ACTIVE
+            club=club, payer_id__in_array=payers, status=AvtaleGiroMandate.Status.ACTIVE
         ).count()
     return after - before
 
@@ -104,7 +106,7 @@ def _insert_migrated(club, payer_kids: list[tuple[int, str]]) -> None:
 def remove_migrated(person_ids) -> int:
     """The import rollback: migrated mandates of these persons that claimed nothing."""
     deleted, _by_model = AvtaleGiroMandate.objects.filter(
-        payer_id__in=list(person_ids),
+        payer_id__in_array=list(person_ids),
         source=AvtaleGiroMandate.Source.MIGRATED,
         claims__isnull=True,
     ).delete()

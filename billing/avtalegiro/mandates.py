@@ -151,7 +151,10 @@ def follow_mandate(club: Club | int, payer_ids, *, active: bool) -> int:
     old, new = (methods.INVOICE, methods.AVTALEGIRO)[:: 1 if active else -1]
     with scope(club=club):
         return Agreement.objects.filter(
-            club=club, payer_id__in=list(payer_ids), cancelled_at__isnull=True, payment_method=old
+            club=club,
+            payer_id__in_array=list(payer_ids),
+            cancelled_at__isnull=True,
+            payment_method=old,
         ).update(payment_method=new)
 
 

@@ -2,9 +2,9 @@
 mobile (a guardian has no birth date in the extract), created once however many
 children they have, and linked through Person.guardians."""
 
-from django.db import connection
 from django.db.models import Q
 
+from ims.db import bulk_cursor
 from members import identity
 from members.models import Person
 from migration.models import ImportCreated
@@ -112,7 +112,7 @@ def persons_by_contact(
     if birthless:
         where += " AND birth_date IS NULL"
     firsts, lasts = zip(*names, strict=True)
-    with connection.cursor() as cursor:
+    with bulk_cursor() as cursor:
         cursor.execute(
             "SELECT id, first_name_key, last_name_key, email, mobile "  # noqa: S608
             f"FROM {Person._meta.db_table} WHERE {where}",

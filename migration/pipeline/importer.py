@@ -153,12 +153,15 @@ class Importer(GuardianLinks, WaitlistImport):
     def row(
         self, sheet: str, number: int, raw: dict, checked: Checked, outcome: str, reason: str, **kw
     ) -> ImportRow:
-        return ImportRow(**self.row_values(sheet, number, raw, checked, outcome, reason, **kw))
+        values = self.row_values(sheet, number, raw, checked, outcome, reason, **kw)
+        values["raw"], values["values"] = _jsonable(raw), _jsonable(checked.values)
+        return ImportRow(**values)
 
     def row_values(
         self, sheet: str, number: int, raw: dict, checked: Checked, outcome: str, reason: str, **kw
     ) -> dict:
-        """An ImportRow's values by attname (counted in the totals)."""
+        """An ImportRow's values by attname (counted in the totals), ``raw`` and
+        ``values`` as they are (``tables.to_json`` writes them)."""
         self.totals[sheet][outcome] += 1
         return dict(
             club_id=self.club.pk,
@@ -166,8 +169,8 @@ class Importer(GuardianLinks, WaitlistImport):
             sheet=sheet,
             row_number=number,
             member_no=checked.values.get("member_no", ""),
-            raw=_jsonable(raw),
-            values=_jsonable(checked.values),
+            raw=raw,
+            values=checked.values,
             outcome=outcome,
             reason=reason,
             problems=[p.as_dict() for p in checked.problems],

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from django.db import connection
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
+from ims.db import bulk_cursor
 from members.models import Person
 from migration.pipeline import tables
 
@@ -189,7 +189,7 @@ def _registry_rows(column: str, values: list) -> list[tuple]:
     fields = ("pk", "first_name_key", "last_name_key", "birth_date", "national_id_hash")
     if not tables.fast():
         return list(Person.objects.filter(**{f"{column}__in": values}).values_list(*fields))
-    with connection.cursor() as cursor:
+    with bulk_cursor() as cursor:
         cursor.execute(
             "SELECT id, first_name_key, last_name_key, birth_date, national_id_hash "  # noqa: S608
             f"FROM {Person._meta.db_table} WHERE {column} = ANY(%b)",
