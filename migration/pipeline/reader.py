@@ -8,6 +8,7 @@ written, naming the columns.
 """
 
 import csv
+import functools
 import io
 import re
 import zipfile
@@ -92,8 +93,11 @@ def _kind_from_name(name: str) -> str:
     return cols.MEMBERS
 
 
+@functools.lru_cache(maxsize=2)
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode with the first encoding that fits; Latin-1 always fits as the last resort."""
+    """Decode with the first encoding that fits; Latin-1 always fits as the last resort.
+    An import reads its files several times (the operator's check, the batch's check,
+    the row count for the progress bar, the run): the same bytes are decoded once."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
         try:
