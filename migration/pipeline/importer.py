@@ -79,6 +79,12 @@ class RowWork:
     def id_hash(self) -> str | None:
         return identity.national_id_hash(self.v["national_id"]) if self.v["national_id"] else None
 
+    @cached_property
+    def as_json(self) -> dict:
+        """The import row's JSON columns and problem codes, which depend on the file's
+        row alone (written ahead, off the importer's thread)."""
+        return json_columns(self.raw, self.checked)
+
 
 class ReadAhead:
     """Reads and normalises the member rows one chunk ahead, in a thread of its own:
@@ -94,9 +100,10 @@ class ReadAhead:
     def next_chunk(self) -> list[RowWork]:
         with translation.override(self.language), timezone.override(self.zone):
             works = [RowWork(n, raw, normalise_member(raw)) for n, raw in islice(self.rows, CHUNK)]
-            for w in works:
+            for w in works:  # computed here, off the importer's thread
+                w.as_json  # noqa: B018
                 if not w.checked.errors:
-                    w.key, w.id_hash  # noqa: B018 - computed here, off the importer's thread
+                    w.key, w.id_hash  # noqa: B018
         return works
 
 
@@ -154,29 +161,29 @@ class Importer(GuardianLinks, WaitlistImport):
         self, sheet: str, number: int, raw: dict, checked: Checked, outcome: str, reason: str, **kw
     ) -> ImportRow:
         values = self.row_values(sheet, number, raw, checked, outcome, reason, **kw)
-        values["raw"], values["values"] = _jsonable(raw), _jsonable(checked.values)
+        values.update(  # as Python values for the model's fields
+            raw=_jsonable(raw),
+            values=_jsonable(checked.values),
+            problems=[p.as_dict() for p in checked.problems],
+        )
         return ImportRow(**values)
 
     def row_values(
-        self, sheet: str, number: int, raw: dict, checked: Checked, outcome: str, reason: str, **kw
+        self, sheet: str, number: int, line: dict, checked: Checked, outcome: str, reason: str, **kw
     ) -> dict:
-        """An ImportRow's values by attname (counted in the totals), ``raw`` and
-        ``values`` as they are (``tables.to_json`` writes them)."""
+        """An ImportRow's values by attname (counted in the totals); the JSON columns
+        as ``json_columns`` gives them for the file's ``line``, unless ``kw`` brings them."""
         self.totals[sheet][outcome] += 1
-        return dict(
-            club_id=self.club.pk,
-            batch_id=self.batch.pk,
-            sheet=sheet,
-            row_number=number,
-            member_no=checked.values.get("member_no", ""),
-            raw=raw,
-            values=checked.values,
-            outcome=outcome,
-            reason=reason,
-            problems=[p.as_dict() for p in checked.problems],
-            codes=",".join(sorted({p.code for p in checked.problems}))[:250],
-            **kw,
-        )
+        return {
+            "club_id": self.club.pk,
+            "batch_id": self.batch.pk,
+            "sheet": sheet,
+            "row_number": number,
+            "member_no": checked.values.get("member_no", ""),
+            "outcome": outcome,
+            "reason": reason,
+            **(kw if "raw" in kw else {**json_columns(line, checked), **kw}),
+        }
 
     # --- groups ------------------------------------------------------------------------
     def import_groups(self, rows: Iterator[tuple[int, dict]]) -> None:
@@ -369,7 +376,13 @@ class Importer(GuardianLinks, WaitlistImport):
             if w.decision is None:
                 records.append(
                     self.row_values(
-                        cols.MEMBERS, w.number, w.raw, w.checked, REJECTED, _errors(w.checked)
+                        cols.MEMBERS,
+                        w.number,
+                        w.raw,
+                        w.checked,
+                        REJECTED,
+                        _errors(w.checked),
+                        **w.as_json,
                     )
                 )
                 continue
@@ -385,6 +398,7 @@ class Importer(GuardianLinks, WaitlistImport):
                     person_id=pk_of(w.person),
                     merged_into_row=w.decision.merged_into,
                     candidates=[pk_of(c) for c in w.candidates],
+                    **w.as_json,
                 )
             )
         tables.TableWriter(ImportRow).insert(records)
@@ -602,6 +616,17 @@ def _contact_rows(pks: set[int]) -> list[tuple]:
         (pk, email or "", contact_text(mobile) if mobile else "", *(x or "" for x in rest), hash_)
         for pk, email, mobile, *rest, hash_ in rows
     ]
+
+
+def json_columns(raw: dict, checked: Checked) -> dict:
+    """An import row's ``raw``, ``values`` and ``problems`` as JSON text, and its problem
+    codes."""
+    return {
+        "raw": tables.JsonText(tables.to_json(raw)),
+        "values": tables.JsonText(tables.to_json(checked.values)),
+        "problems": tables.JsonText(tables.to_json([p.as_dict() for p in checked.problems])),
+        "codes": ",".join(sorted({p.code for p in checked.problems}))[:250],
+    }
 
 
 def _errors(checked: Checked) -> str:
