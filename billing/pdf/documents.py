@@ -7,13 +7,13 @@ the PDF is rendered and stored for good."""
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pycountry
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django_scopes import scope
-from phonenumbers import geocoder
 
 from billing.models import CreditNote, Invoice, InvoicePaymentMethod
 from billing.pricing import money
@@ -31,9 +31,13 @@ def kr(value: Decimal) -> str:
 
 def country_name(code: str) -> str:
     """The country line of a foreign address, in capitals (English names, as postal
-    services read them); the code itself if the name is unknown."""
-    name = geocoder._region_display_name(code.upper(), "en")  # phonenumbers' country names
-    return (name or code).upper()
+    services read them: the common name where ISO 3166's is long); the code itself if
+    the name is unknown. pycountry, not phonenumbers' geocoder: importing that loads
+    ~100 MB of number-prefix data into every process."""
+    country = pycountry.countries.get(alpha_2=code.upper())
+    if country is None:
+        return code.upper()
+    return (getattr(country, "common_name", None) or country.name).upper()
 
 
 def address_lines(name, co, address, postal_code, city, country) -> list[str]:
