@@ -121,6 +121,7 @@ class Importer(GuardianLinks, WaitlistImport):
         self.progress = progress or (lambda done, total: None)
         self.totals: dict[str, Counter] = {k: Counter() for k in cols.SHEETS}
         self.file_index = match.RegistryIndex([])
+        self.registry = match.RegistryCache()
         self.row_person: dict[int, NewPerson | int] = {}
         self.guardians: dict[tuple, NewPerson | int] = {}
         self.birthless_found: list[tuple[NewPerson | int, dict]] = []
@@ -150,6 +151,8 @@ class Importer(GuardianLinks, WaitlistImport):
 
     def created(self, kind: str, objects: list) -> None:
         """Record what this batch created (for the rollback): objects or their ids."""
+        if kind == "person":
+            self.registry.created.update(o if isinstance(o, int) else o.pk for o in objects)
         if objects:
             ImportCreated.objects.create(
                 batch_id=self.batch.pk,
@@ -248,7 +251,7 @@ class Importer(GuardianLinks, WaitlistImport):
     # --- members -----------------------------------------------------------------------
     def import_member_chunk(self, works: list[RowWork]) -> None:
         valid = [w for w in works if not w.checked.errors]
-        index = match.RegistryIndex.load(
+        index = self.registry.for_rows(
             {w.v["birth_date"] for w in valid if w.v["birth_date"]},
             {w.id_hash for w in valid if w.id_hash},
         )
@@ -438,6 +441,7 @@ class Importer(GuardianLinks, WaitlistImport):
                 person.set_national_id(v["national_id"])
             person._history_user = self.user
             person.save()
+            self.registry_changed(person)
         self.birthless_found.clear()
 
     def update_matched_people(self, works: list[RowWork]) -> None:
@@ -496,6 +500,13 @@ class Importer(GuardianLinks, WaitlistImport):
             ],
         )
         tables.write_history(Person, list(people), "~", user=self.user, reason="import")
+        for p in people.values():
+            self.registry_changed(p)
+
+    def registry_changed(self, p: Person) -> None:
+        self.registry.changed(
+            p.pk, p.first_name_key, p.last_name_key, p.birth_date, p.national_id_hash
+        )
 
     def write_memberships(self, works: list[RowWork]) -> dict[int, int]:
         """This club's membership of every linked person, created or updated as the
