@@ -137,6 +137,21 @@ def for_post(club, run=None) -> QuerySet:
     return invoices.order_by("number")
 
 
+def credit_notes_for_post(club) -> QuerySet:
+    """Credit notes not sent of invoices that went by post (their recipient has no
+    e-mail): printed and posted like the invoice, by number."""
+    return (
+        CreditNote.objects.filter(
+            club=club,
+            sent_at__isnull=True,
+            invoice__recipient_email="",
+            invoice__sent_at__isnull=False,
+        )
+        .select_related("invoice")
+        .order_by("number")
+    )
+
+
 # --- Min side ------------------------------------------------------------------------
 # ``person`` is the user's own person, or one of their children (checked by Min side's
 # views); ``own`` is always the user's own person.

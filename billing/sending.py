@@ -9,7 +9,8 @@ voice with the stored PDF attached, through the outbox (``comms.services.queue_e
 * The message and ``sent_at`` are written in one transaction, under the invoice's row
   lock; the e-mail goes out after it commits.
 * A recipient without e-mail gets nothing here: the invoice waits for the post
-  (``unsent_for_post``, printed as one merged PDF, then ``mark_posted``).
+  (``unsent_for_post``, printed as one merged PDF, then ``mark_posted``), and so does a
+  credit note of an invoice that went by post (``queries.credit_notes_for_post``).
 * The sender is the club: comms sends from the club's name with its e-mail as reply-to.
 """
 
@@ -76,30 +77,39 @@ def send_invoice(invoice: Invoice, *, key: str | None = None) -> OutboundMessage
 
 
 def send_credit_note(note: CreditNote, *, key: str | None = None) -> OutboundMessage | None:
-    """E-mail the credit note with its PDF to the recipient of the invoice it credits;
-    None when they have no e-mail. Once per credit note (or per ``key``)."""
-    invoice = note.invoice
-    if not invoice.recipient_email:
+    """E-mail the credit note with its PDF to the recipient of the invoice it credits,
+    and mark it sent; None when they have no e-mail (it waits for the post if the
+    invoice went by post). Once per credit note (or per ``key``)."""
+    if not note.invoice.recipient_email:
         return None
     store_credit_note_pdf(note)
-    with scope(club=note.club_id):
-        note = CreditNote.objects.select_related("club", "invoice__recipient").get(pk=note.pk)
-        invoice = note.invoice
-        return queue_email(
-            club=note.club,
+    with scope(club=note.club_id), transaction.atomic():
+        locked = (
+            CreditNote.objects.select_for_update(of=("self",))
+            .select_related("club", "invoice__recipient")
+            .get(pk=note.pk)
+        )
+        invoice = locked.invoice
+        message = queue_email(
+            club=locked.club,
             person=invoice.recipient,
             to_address=invoice.recipient_email,
             template="billing/email/credit_note",
             context={
-                "note": note,
+                "note": locked,
                 "invoice": invoice,
                 "remaining": services.open_amount(invoice)
                 if invoice.status in queries.OPEN_STATUSES
                 else None,
             },
-            idempotency_key=key or credit_note_key(note),
-            attachments=[_pdf(note, _("credit-note-%(number)s.pdf"))],
+            idempotency_key=key or credit_note_key(locked),
+            attachments=[_pdf(locked, _("credit-note-%(number)s.pdf"))],
         )
+        if locked.sent_at is None:
+            locked.sent_at = timezone.now()
+            locked.save(update_fields=["sent_at"])
+    note.sent_at, note.pdf.name = locked.sent_at, locked.pdf.name
+    return message
 
 
 def _pdf(document, name: str) -> Attachment:
@@ -115,8 +125,14 @@ def unsent_for_post(club, run=None) -> QuerySet:
     return queries.for_post(club, run)
 
 
-def mark_posted(invoices) -> int:
-    """Record that these invoices were printed for the post: they leave the list. An
-    invoice marked already keeps its first time. Returns how many were marked."""
-    ids = [invoice.pk for invoice in invoices]
-    return Invoice.objects.filter(pk__in=ids, sent_at__isnull=True).update(sent_at=timezone.now())
+def mark_posted(documents) -> int:
+    """Record that these invoices or credit notes were printed for the post: they leave
+    the list. One marked already keeps its first time. Returns how many were marked."""
+    marked = 0
+    for model in (Invoice, CreditNote):
+        ids = [d.pk for d in documents if isinstance(d, model)]
+        if ids:
+            marked += model.objects.filter(pk__in=ids, sent_at__isnull=True).update(
+                sent_at=timezone.now()
+            )
+    return marked

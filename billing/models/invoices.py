@@ -217,6 +217,8 @@ class CreditNote(models.Model):
     is_full = models.BooleanField(_("full credit"))
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="credit-notes/", blank=True)
+    # e-mailed, or printed for the post when the recipient has no e-mail (as Invoice)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

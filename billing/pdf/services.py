@@ -46,15 +46,19 @@ def store_credit_note_pdf(note: CreditNote) -> CreditNote:
     return _store(note, render_credit_note_pdf, f"{note.club_id}/credit-note-{note.number}")
 
 
-def merged_pdf(invoices) -> bytes:
-    """One PDF of the invoices' stored PDFs, in the order given (missing ones are stored
-    first): the invoices of members without e-mail, printed for the post."""
+def merged_pdf(documents) -> bytes:
+    """One PDF of the invoices' or credit notes' stored PDFs, in the order given (missing
+    ones are stored first): the documents of members without e-mail, printed for the
+    post."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
-    for invoice in invoices:
-        store_invoice_pdf(invoice)
-        with invoice.pdf.open("rb") as fh:
+    for document in documents:
+        if isinstance(document, CreditNote):
+            store_credit_note_pdf(document)
+        else:
+            store_invoice_pdf(document)
+        with document.pdf.open("rb") as fh:
             writer.append(io.BytesIO(fh.read()))
     out = io.BytesIO()
     writer.write(out)

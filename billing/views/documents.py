@@ -1,6 +1,6 @@
 """PDFs (R-BIL-6): an invoice's and a credit note's stored PDF (stored on first look if
-the issue task has not yet), and the invoices for the post: one merged PDF of them, and
-marking them posted once printed."""
+the issue task has not yet), and the invoices and credit notes for the post: one merged
+PDF of them, and marking them posted once printed."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -50,12 +50,19 @@ def _run_of(request, data) -> InvoiceRun | None:
     return get_object_or_404(runs, pk=run_id) if run_id.isdigit() else None
 
 
+CREDIT_NOTES = "credit_notes"  # ``kind`` of the post list's credit notes
+
+
 def _for_post(request, data):
     """The list for post, up to the last number the page showed (``up_to``): what a
-    later run adds is neither printed nor marked by a page that did not show it."""
-    invoices = queries.for_post(request.club, _run_of(request, data))
+    later run adds is neither printed nor marked by a page that did not show it. The
+    invoices, or with ``kind=credit_notes`` the credit notes."""
+    if data.get("kind") == CREDIT_NOTES:
+        documents = queries.credit_notes_for_post(request.club)
+    else:
+        documents = queries.for_post(request.club, _run_of(request, data))
     up_to = data.get("up_to", "")
-    return invoices.filter(number__lte=int(up_to)) if up_to.isdigit() else invoices
+    return documents.filter(number__lte=int(up_to)) if up_to.isdigit() else documents
 
 
 @require_club_admin
@@ -64,25 +71,30 @@ def for_post(request, club_slug):
     run = _run_of(request, request.GET)
     invoices = queries.for_post(request.club, run)
     page = Paginator(invoices, 100).get_page(request.GET.get("page"))
+    notes = list(queries.credit_notes_for_post(request.club))
     context = {
         "page": page,
         "run": run,
         "count": page.paginator.count,
         "up_to": invoices.aggregate(n=Max("number"))["n"],
+        "notes": notes,
+        "notes_up_to": notes[-1].number if notes else None,
     }
     return render(request, "billing/for_post.html", context)
 
 
 @require_club_admin
 def for_post_pdf(request, club_slug):
-    """One PDF of every invoice on the list, in number order, to print at once."""
-    invoices = list(_for_post(request, request.GET))
-    if not invoices:
+    """One PDF of every invoice (or credit note) on the list, in number order, to print
+    at once."""
+    documents = list(_for_post(request, request.GET))
+    if not documents:
         messages.info(request, _("There is nothing to print."))
         return redirect("billing:for_post", club_slug=club_slug)
-    body = pdf.merged_pdf(invoices)
+    body = pdf.merged_pdf(documents)
     stamp = timezone.localdate().isoformat()
-    name = f"{request.club.slug}-fakturaer-post-{stamp}.pdf"
+    what = "kreditnotaer" if request.GET.get("kind") == CREDIT_NOTES else "fakturaer"
+    name = f"{request.club.slug}-{what}-post-{stamp}.pdf"
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -91,13 +103,18 @@ def for_post_pdf(request, club_slug):
 @require_POST
 @require_club_admin
 def for_post_done(request, club_slug):
-    """The printed invoices are posted: they leave the list (``billing.sending``)."""
+    """The printed invoices (or credit notes) are posted: they leave the list
+    (``billing.sending``)."""
     marked = sending.mark_posted(list(_for_post(request, request.POST)))
-    messages.success(
-        request,
-        ngettext(
+    if request.POST.get("kind") == CREDIT_NOTES:
+        text = ngettext(
+            "%(n)d credit note is marked as posted.",
+            "%(n)d credit notes are marked as posted.",
+            marked,
+        )
+    else:
+        text = ngettext(
             "%(n)d invoice is marked as posted.", "%(n)d invoices are marked as posted.", marked
         )
-        % {"n": marked},
-    )
+    messages.success(request, text % {"n": marked})
     return redirect("billing:for_post", club_slug=club_slug)

@@ -325,3 +325,25 @@ def test_the_invoice_list_reads_a_page_in_a_fixed_number_of_queries(
     make_invoices(club, names=("Tre", "Fire", "Fem", "Seks", "Sju"))
     with django_assert_max_num_queries(len(few.captured_queries)):
         admin.get(url("invoices", club))
+
+
+def test_for_post_lists_credit_notes_of_posted_invoices(admin, club):
+    _fee, _members, invoices = make_invoices(club, names=("Papir", "Brev"))
+    with scopes_disabled():
+        Invoice.objects.filter(club=club).update(recipient_email="")
+    admin.post(url("for_post_done", club), {"up_to": str(invoices[-1].number)})  # posted
+    note = services.credit_invoice(invoices[0], amount=Decimal("100.00"), reason="Rabatt")
+    page = admin.get(url("for_post", club))
+    assert [n.pk for n in page.context["notes"]] == [note.pk]
+    assert "Credit notes for post" in page.content.decode()
+    merged = admin.get(url("for_post_pdf", club, query=f"kind=credit_notes&up_to={note.number}"))
+    assert merged["Content-Type"] == "application/pdf"
+    assert "kreditnotaer-post" in merged["Content-Disposition"]
+    assert len(PdfReader(io.BytesIO(merged.content)).pages) == 1
+    done = admin.post(
+        url("for_post_done", club), {"kind": "credit_notes", "up_to": str(note.number)}, follow=True
+    )
+    assert "1 credit note is marked as posted." in done.content.decode()
+    assert admin.get(url("for_post", club)).context["notes"] == []
+    with scopes_disabled():
+        assert Invoice.objects.filter(club=club, sent_at__isnull=True).count() == 0

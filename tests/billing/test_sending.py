@@ -2,13 +2,15 @@
 outbox with the stored PDF attached, in the club's voice; once however often it is
 asked; a recipient without e-mail is listed for the post instead."""
 
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
 from django_scopes import scope, scopes_disabled
+from pypdf import PdfReader
 
-from billing import sending, services
+from billing import pdf, queries, sending, services
 from billing.models import Invoice
 from comms import services as comms_services
 from comms.models import OutboundMessage
@@ -141,3 +143,40 @@ def test_a_credit_note_goes_to_the_invoices_recipient_once(club, invoices, mailo
     assert filename == f"credit-note-{note.number}.pdf" and content.startswith(b"%PDF")
     # no e-mail: nothing sent
     assert sending.send_credit_note(services.credit_invoice(per)) is None
+
+
+def test_an_emailed_credit_note_is_marked_sent_and_never_posted(club, invoices):
+    kari, _per = invoices
+    sending.send_invoice(kari)
+    note = services.credit_invoice(kari, amount=Decimal("250.00"), reason="Rabatt")
+    sending.send_credit_note(note)
+    note.refresh_from_db()
+    assert note.sent_at is not None
+    with scope(club=club):
+        assert list(queries.credit_notes_for_post(club)) == []
+
+
+def test_a_credit_note_of_a_posted_invoice_goes_by_post_too(club, invoices):
+    """A member without e-mail got the invoice by post: the credit note is put on the
+    post list, printed in the merged PDF and marked posted once."""
+    _kari, per = invoices
+    with scope(club=club):
+        sending.mark_posted([per])
+    note = services.credit_invoice(per, amount=Decimal("250.00"), reason="Rabatt")
+    assert sending.send_credit_note(note) is None
+    with scope(club=club):
+        assert list(queries.credit_notes_for_post(club)) == [note]
+        merged = pdf.merged_pdf([note])
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(merged)).pages)
+        assert f"{note.number}" in text and "Per Post" in text
+        assert sending.mark_posted([note]) == 1
+        assert sending.mark_posted([note]) == 0
+        assert list(queries.credit_notes_for_post(club)) == []
+
+
+def test_an_invoice_never_posted_and_credited_in_full_posts_nothing(club, invoices):
+    _kari, per = invoices
+    services.credit_invoice(per, reason="Feil")
+    with scope(club=club):
+        assert list(sending.unsent_for_post(club)) == []
+        assert list(queries.credit_notes_for_post(club)) == []
