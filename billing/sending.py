@@ -48,14 +48,10 @@ def send_invoice(invoice: Invoice, *, key: str | None = None) -> OutboundMessage
     if not invoice.recipient_email:
         return None
     store_invoice_pdf(invoice)
-    with scope(club=invoice.club_id), transaction.atomic():
-        locked = (
-            Invoice.objects.select_for_update(of=("self",))
-            .select_related("club", "recipient")
-            .get(pk=invoice.pk)
-        )
+
+    def message(locked: Invoice) -> OutboundMessage:
         club = locked.club
-        message = queue_email(
+        return queue_email(
             club=club,
             person=locked.recipient,
             to_address=locked.recipient_email,
@@ -69,11 +65,8 @@ def send_invoice(invoice: Invoice, *, key: str | None = None) -> OutboundMessage
             idempotency_key=key or invoice_key(locked),
             attachments=[_pdf(locked, _("invoice-%(number)s.pdf"))],
         )
-        if locked.sent_at is None:
-            locked.sent_at = timezone.now()
-            locked.save(update_fields=["sent_at"])
-    invoice.sent_at, invoice.pdf.name = locked.sent_at, locked.pdf.name
-    return message
+
+    return _send_locked(invoice, ("club", "recipient"), message)
 
 
 def send_credit_note(note: CreditNote, *, key: str | None = None) -> OutboundMessage | None:
@@ -83,14 +76,10 @@ def send_credit_note(note: CreditNote, *, key: str | None = None) -> OutboundMes
     if not note.invoice.recipient_email:
         return None
     store_credit_note_pdf(note)
-    with scope(club=note.club_id), transaction.atomic():
-        locked = (
-            CreditNote.objects.select_for_update(of=("self",))
-            .select_related("club", "invoice__recipient")
-            .get(pk=note.pk)
-        )
+
+    def message(locked: CreditNote) -> OutboundMessage:
         invoice = locked.invoice
-        message = queue_email(
+        return queue_email(
             club=locked.club,
             person=invoice.recipient,
             to_address=invoice.recipient_email,
@@ -105,11 +94,26 @@ def send_credit_note(note: CreditNote, *, key: str | None = None) -> OutboundMes
             idempotency_key=key or credit_note_key(locked),
             attachments=[_pdf(locked, _("credit-note-%(number)s.pdf"))],
         )
+
+    return _send_locked(note, ("club", "invoice__recipient"), message)
+
+
+def _send_locked(document, related: tuple[str, ...], message) -> OutboundMessage:
+    """Under the document's row lock, in one transaction: its message (``message`` of
+    the locked row) and ``sent_at``, set once. The caller's object gets both values."""
+    with scope(club=document.club_id), transaction.atomic():
+        locked = (
+            type(document)
+            .objects.select_for_update(of=("self",))
+            .select_related(*related)
+            .get(pk=document.pk)
+        )
+        sent = message(locked)
         if locked.sent_at is None:
             locked.sent_at = timezone.now()
             locked.save(update_fields=["sent_at"])
-    note.sent_at, note.pdf.name = locked.sent_at, locked.pdf.name
-    return message
+    document.sent_at, document.pdf.name = locked.sent_at, locked.pdf.name
+    return sent
 
 
 def _pdf(document, name: str) -> Attachment:
