@@ -11,7 +11,7 @@ from django_scopes import scope, scopes_disabled
 from pypdf import PdfReader
 
 from billing import pdf, queries, sending, services
-from billing.models import Invoice
+from billing.models import CreditNote, Invoice
 from comms import services as comms_services
 from comms.models import OutboundMessage
 
@@ -180,3 +180,26 @@ def test_an_invoice_never_posted_and_credited_in_full_posts_nothing(club, invoic
     with scope(club=club):
         assert list(sending.unsent_for_post(club)) == []
         assert list(queries.credit_notes_for_post(club)) == []
+
+
+def test_the_migration_marks_older_credit_notes_sent_except_those_for_the_post(club, invoices):
+    """billing 0004: credit notes made before ``sent_at`` existed count as sent when made,
+    except those of a posted invoice whose recipient has no e-mail."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("billing.migrations.0004_credit_note_sent_at")
+    kari, per = invoices
+    sending.send_invoice(kari)
+    with scope(club=club):
+        sending.mark_posted([per])
+    emailed = services.credit_invoice(kari, amount=Decimal("100.00"))
+    posted = services.credit_invoice(per, amount=Decimal("100.00"))
+    with scopes_disabled():
+        CreditNote.objects.filter(pk__in=[emailed.pk, posted.pk]).update(sent_at=None)
+        migration.existing_notes_sent(apps, None)
+        emailed.refresh_from_db()
+        posted.refresh_from_db()
+    assert emailed.sent_at == emailed.created_at
+    assert posted.sent_at is None
