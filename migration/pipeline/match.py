@@ -140,7 +140,9 @@ def _middle_name_missing(a: str, b: str) -> bool:
 
 
 class RegistryIndex:
-    """Registry persons relevant to a chunk of rows, loaded with a few queries."""
+    """Persons to match against, by national id hash and birth date: the file's own
+    earlier rows (``Importer.file_index``) or the registry as a run has read it
+    (``RegistryCache.index``)."""
 
     def __init__(self, persons: list[Candidate]):
         self.by_hash: dict[str, Candidate] = {}
@@ -153,27 +155,6 @@ class RegistryIndex:
             self.by_hash[p.id_hash] = p
         if p.birth_date:
             self.by_birth[p.birth_date].append(p)
-
-    @classmethod
-    def load(
-        cls, birth_dates: set[date], id_hashes: set[str], batch: int = 2000
-    ) -> "RegistryIndex":
-        wanted = set(birth_dates)
-        wanted |= {d for d in (swapped_day_month(b) for b in birth_dates) if d}
-        persons: dict[int, Candidate] = {}
-        dates = sorted(wanted)
-        if tables.fast():
-            # One array parameter, one scan: a date's persons come from one query either
-            # way, in table order, so the index is the same as with batches.
-            batch = max(batch, len(dates), len(id_hashes))
-        for i in range(0, len(dates), batch):
-            for row in _registry_rows("birth_date", dates[i : i + batch]):
-                persons[row[0]] = Candidate(*row)
-        hashes = sorted(id_hashes)
-        for i in range(0, len(hashes), batch):
-            for row in _registry_rows("national_id_hash", hashes[i : i + batch]):
-                persons[row[0]] = Candidate(*row)
-        return cls(list(persons.values()))
 
     def candidates_near(self, born: date) -> list[Candidate]:
         out = list(self.by_birth.get(born, ()))
@@ -211,11 +192,9 @@ class RegistryCache:
         self.dates.update(new_dates)
         self.hashes.update(new_hashes)
         for column, values in (("birth_date", new_dates), ("national_id_hash", new_hashes)):
-            step = max(len(values), 1) if tables.fast() else 500
-            for i in range(0, len(values), step):
-                for row in _registry_rows(column, values[i : i + step]):
-                    if row[0] not in self.known and row[0] not in self.created:
-                        self._add(Candidate(*row))
+            for row in _registry_rows(column, values) if values else ():
+                if row[0] not in self.known and row[0] not in self.created:
+                    self._add(Candidate(*row))
         return self.index
 
     def changed(self, pk: int, first_key: str, last_key: str, born, id_hash) -> None:
@@ -241,13 +220,12 @@ class RegistryCache:
 
 
 def _registry_rows(column: str, values: list) -> list[tuple]:
-    """``Person.objects.filter(<column>__in=values).values_list(pk, keys, birth date,
-    hash)``; on PostgreSQL as one array parameter rather than thousands of parameters
-    that Django prepares one by one (the same rows, in the same table order), sent in
-    binary (no quoting of each element)."""
+    """``Person.objects.filter(<column>__in_array=values).values_list(pk, keys, birth
+    date, hash)``; on PostgreSQL on the bulk cursor, the array sent in binary (no
+    quoting of each element) and the rows fetched as plain tuples."""
     fields = ("pk", "first_name_key", "last_name_key", "birth_date", "national_id_hash")
     if not tables.fast():
-        return list(Person.objects.filter(**{f"{column}__in": values}).values_list(*fields))
+        return list(Person.objects.filter(**{f"{column}__in_array": values}).values_list(*fields))
     with bulk_cursor() as cursor:
         cursor.execute(
             "SELECT id, first_name_key, last_name_key, birth_date, national_id_hash "  # noqa: S608

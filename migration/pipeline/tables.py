@@ -92,15 +92,15 @@ class TableWriter:
         else:
             fields = [None, *self.fields]
 
+            def value(i: int, f, v):
+                if f is None:  # the reserved id
+                    return v
+                if i in json_at and v is not None:
+                    return to_json(v, json_at[i])
+                return f.get_db_prep_save(v, connection)
+
             def prep(line: list) -> list:
-                return [
-                    v
-                    if f is None
-                    else to_json(v, json_at[i])
-                    if i in json_at and v is not None
-                    else f.get_db_prep_save(v, connection)
-                    for i, (f, v) in enumerate(zip(fields, line, strict=True))
-                ]
+                return [value(i, f, v) for i, (f, v) in enumerate(zip(fields, line, strict=True))]
 
         out = []
         for pk, row in zip(ids, rows, strict=True):

@@ -21,7 +21,7 @@ class WaitlistImport:
         checked = [(n, raw, normalise_waitlist(raw)) for n, raw in rows]
         records, places = [], []
         valid = [(n, raw, c) for n, raw, c in checked if not c.errors]
-        index = match.RegistryIndex.load(
+        index = match.RegistryCache().for_rows(
             {c.values["birth_date"] for *_x, c in valid if c.values["birth_date"]}, set()
         )
         by_number = dict(
