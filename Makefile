@@ -59,7 +59,14 @@ $(AXE_STAMP):
 	  touch $@; \
 	fi
 
-## make test: lint and layer contracts, then the whole suite (PostgreSQL when DATABASE_URL says so).
+# The suite runs on the real services every machine here has (README): PostgreSQL and
+# Redis on localhost, unless DATABASE_URL / REDIS_URL say otherwise (.ci/run sets both).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+## make test: lint and layer contracts, then the whole suite on PostgreSQL and Redis.
+test: export DATABASE_URL := $(or $(DATABASE_URL),$(TEST_DATABASE_URL))
+test: export REDIS_URL := $(or $(REDIS_URL),$(TEST_REDIS_URL))
 test: install browser axe
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
