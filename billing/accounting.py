@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from billing import queries
 from billing.models import BillingSettings, CreditNote, Invoice, Payment, Reminder
+from billing.pricing import money
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -48,8 +49,10 @@ def booked_payments(club):
     )
 
 
-def _sum(queryset) -> Decimal:
-    return queryset.order_by().aggregate(s=Sum("amount"))["s"] or ZERO
+def _sum(queryset, field: str = "amount") -> Decimal:
+    """The sum in øre (SQLite, ``make run``'s database, sums decimals as floating point:
+    12069.46000000010 is 12069.46)."""
+    return money(queryset.order_by().aggregate(s=Sum(field))["s"] or ZERO)
 
 
 def _sum_before(queryset, day_field: str, day: date, amount: str = "amount"):
@@ -106,7 +109,7 @@ def balances(club, day: date) -> tuple[Decimal, Decimal]:
         open=Coalesce(Sum("rest"), queries.ZERO),
         overpaid=Coalesce(Sum("rest", filter=Q(rest__lt=0)), queries.ZERO),
     )
-    return sums["open"], sums["overpaid"]
+    return money(sums["open"]), money(sums["overpaid"])
 
 
 @dataclass
@@ -159,8 +162,8 @@ def reconcile(club, start: date, end: date) -> Reconciliation:
         start=start,
         end=end,
         opening=opening,
-        invoiced=invoices.order_by().aggregate(s=Sum("total"))["s"] or ZERO,
-        fees=(charged.order_by().aggregate(s=Sum("fee"))["s"] or ZERO) - withdrawn,
+        invoiced=_sum(invoices, "total"),
+        fees=_sum(charged, "fee") - money(withdrawn),
         credited=_sum(notes),
         paid=_sum(paid),
         closing=closing,

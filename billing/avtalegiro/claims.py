@@ -49,6 +49,7 @@ from billing.models import (
     Invoice,
     InvoicePaymentMethod,
 )
+from billing.pricing import money
 from comms.services import queue_email
 from members.models import Club
 from members.validators import format_bank_account
@@ -299,7 +300,7 @@ def _store(club, kind, number, on_date, ocr: str, items: list[_Item], by) -> Cla
         run_date=on_date,
         transmission_number=number,
         count=len(items),
-        total=sum((item.amount for item in items), Decimal("0")),
+        total=money(sum((item.amount for item in items), Decimal("0"))),
         created_by=by if by is not None and by.is_authenticated else None,
     )
     name = f"avtalegiro-{kind}-{club.slug}-{number}.txt"
