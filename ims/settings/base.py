@@ -277,3 +277,10 @@ if not 30 <= PAYMENT_SESSION_MINUTES <= 1440:
 # REMINDER_FEE_CAP: the highest reminder fee a club may set, one tenth of the year's
 # inkassosats (DOMAIN.md §4; the operator updates it when the regulation changes).
 REMINDER_FEE_CAP = Decimal(env.str("REMINDER_FEE_CAP", default="75.00"))
+
+
+# --- Import (migration) ------------------------------------------------------------------
+# MIGRATION_PIPELINE: on PostgreSQL, an import decides each chunk of member rows on a
+# connection of its own while the chunk before is written (migration.pipeline.importer).
+# False runs one step after the other; the tests compare the two.
+MIGRATION_PIPELINE = True

@@ -2,6 +2,8 @@
 mobile (a guardian has no birth date in the extract), created once however many
 children they have, and linked through Person.guardians."""
 
+from dataclasses import dataclass, field
+
 from django.db.models import Q
 
 from ims.db import bulk_cursor
@@ -14,10 +16,21 @@ from migration.pipeline.persons import NewPerson, write_new_persons
 from migration.pipeline.tables import TableWriter, select_in
 
 
-class GuardianLinks:
-    """Mixin of the Importer."""
+@dataclass
+class GuardianPlan:
+    """The guardians of a chunk's children, decided: the ones to create, and the
+    (child, guardian) links, either side a pk or a NewPerson."""
 
-    def link_guardians(self, works: list) -> None:
+    new: list[NewPerson] = field(default_factory=list)
+    links: list[tuple] = field(default_factory=list)
+
+
+class GuardianLinks:
+    """Mixin of the Importer: guardians are decided with the chunk (``plan_guardians``,
+    which only reads) and written with it (``write_guardians``)."""
+
+    def plan_guardians(self, works: list) -> GuardianPlan:
+        plan = GuardianPlan()
         for w in works:  # adults in the file can be the guardians of children in it
             fk, lk, _born = w.key
             for contact in (w.v["email"], w.v["mobile"]):
@@ -29,7 +42,7 @@ class GuardianLinks:
             if w.v["guardian_name"] and w.decision.outcome != MERGED
         ]
         if not wanted:
-            return
+            return plan
         emails = {w.v["guardian_email"] for w, *_ in wanted if w.v["guardian_email"]}
         mobiles = {w.v["guardian_mobile"] for w, *_ in wanted if w.v["guardian_mobile"]}
         names = {(identity.name_key(first), identity.name_key(last)) for _w, first, last in wanted}
@@ -37,7 +50,6 @@ class GuardianLinks:
             for contact in (email, mobile):
                 if contact:
                     self.guardians.setdefault((fk, lk, contact_text(contact)), pk)
-        new_guardians, links = [], []
         for w, first, last in wanted:
             fk, lk = identity.name_key(first), identity.name_key(last)
             contacts = [c for c in (w.v["guardian_email"], w.v["guardian_mobile"]) if c]
@@ -52,15 +64,20 @@ class GuardianLinks:
                     email=w.v["guardian_email"],
                     mobile=w.v["guardian_mobile"],
                 )
-                new_guardians.append(guardian)
+                plan.new.append(guardian)
                 for c in contacts:
                     self.guardians[(fk, lk, c)] = guardian
-            links.append((w.person, guardian))
+            plan.links.append((w.person, guardian))
+        return plan
+
+    def write_guardians(self, plan: GuardianPlan) -> None:
         self.created(
-            "person", write_new_persons(new_guardians, user=self.user, reason="import: guardian")
+            "person", write_new_persons(plan.new, user=self.user, reason="import: guardian")
         )
         Through = Person.guardians.through
-        pairs = {(_pk(child), _pk(g)) for child, g in links if _pk(child) != _pk(g)}
+        pairs = {(_pk(child), _pk(g)) for child, g in plan.links if _pk(child) != _pk(g)}
+        if not pairs:
+            return
         existing = set(
             select_in(
                 Through,

@@ -9,14 +9,15 @@ import gc
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import islice
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -34,7 +35,12 @@ from members.models import (
 from migration.models import ImportBatch, ImportCreated, ImportRow
 from migration.pipeline import columns as cols
 from migration.pipeline import match, tables
-from migration.pipeline.guardians import GuardianLinks, contact_text, persons_by_contact
+from migration.pipeline.guardians import (
+    GuardianLinks,
+    GuardianPlan,
+    contact_text,
+    persons_by_contact,
+)
 from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED, REVIEW, Candidate, Decision
 from migration.pipeline.normalise import (
     Checked,
@@ -86,6 +92,32 @@ class RowWork:
         return json_columns(self.raw, self.checked)
 
 
+@dataclass
+class Chunk:
+    """A chunk of member rows, decided: the rows, their guardians (``plan_guardians``)
+    and the guardians written before it that rows of it turned out to be."""
+
+    works: list[RowWork]
+    guardians: GuardianPlan | None = None
+    birthless: list[tuple[NewPerson | int, dict]] = field(default_factory=list)
+    fresh: set[int] = field(default_factory=set)  # ids of the NewPersons decided here
+
+    def made(self, person: NewPerson) -> NewPerson:
+        self.fresh.add(id(person))
+        return person
+
+    def found_again(self, known: NewPerson | int, v: dict) -> None:
+        """A guardian without birth date is the person of member row ``v``: one decided
+        in this chunk is completed now, before it is written; one written already, when
+        the chunk is."""
+        if isinstance(known, NewPerson) and id(known) in self.fresh:
+            known.birth_date = known.birth_date or v["birth_date"]
+            known.gender = known.gender or v["gender"]
+            known.national_id = known.national_id or v["national_id"]
+        else:
+            self.birthless.append((known, v))
+
+
 class ReadAhead:
     """Reads and normalises the member rows one chunk ahead, in a thread of its own:
     it needs no database, so it runs while the importer waits for PostgreSQL with the
@@ -124,7 +156,7 @@ class Importer(GuardianLinks, WaitlistImport):
         self.registry = match.RegistryCache()
         self.row_person: dict[int, NewPerson | int] = {}
         self.guardians: dict[tuple, NewPerson | int] = {}
-        self.birthless_found: list[tuple[NewPerson | int, dict]] = []
+        self.pipelined = False
         self.categories = {
             c.name.casefold(): c for c in MembershipCategory.objects.filter(club=club)
         }
@@ -133,21 +165,40 @@ class Importer(GuardianLinks, WaitlistImport):
 
     # --- the run -----------------------------------------------------------------------
     def run(self, total_rows: int) -> dict[str, dict[str, int]]:
+        """Import the extract. The member rows go in chunks; with ``pipelined`` (see
+        ``can_pipeline``) a chunk is read, normalised and decided in a thread of its own,
+        on a connection of its own, while the chunk before is written."""
         done = 0
         if (groups := self.extract.tables.get(cols.GROUPS)) is not None:
             self.import_groups(groups.rows)
         read_ahead = ReadAhead(self.extract.members.rows)
-        with collector_paused(), ThreadPoolExecutor(1, "import-read-ahead") as pool:
-            coming = pool.submit(read_ahead.next_chunk)
-            while works := coming.result():
-                coming = pool.submit(read_ahead.next_chunk)
-                self.import_member_chunk(works)
-                gc.collect(1)  # the chunk's own cycles (querysets, model instances)
-                done += len(works)
-                self.progress(done, total_rows)
+        self.pipelined = can_pipeline()
+        ahead = partial(self.decided_ahead, read_ahead) if self.pipelined else read_ahead.next_chunk
+        with collector_paused(), ThreadPoolExecutor(1, "import-ahead") as pool:
+            coming = pool.submit(ahead)
+            try:
+                while item := coming.result():
+                    coming = pool.submit(ahead)
+                    chunk = item if self.pipelined else self.decide_chunk(item)
+                    self.write_chunk(chunk)
+                    gc.collect(1)  # the chunk's own cycles (querysets, model instances)
+                    done += len(chunk.works)
+                    self.progress(done, total_rows)
+            finally:
+                if self.pipelined:  # the thread's own connection, once it is idle
+                    wait([coming])
+                    pool.submit(connections.close_all).result()
         if (waitlist := self.extract.tables.get(cols.WAITLIST)) is not None:
             self.import_waitlist(waitlist.rows)
         return {sheet: dict(counter) for sheet, counter in self.totals.items() if counter}
+
+    def decided_ahead(self, read_ahead: "ReadAhead") -> "Chunk | None":
+        """The next chunk, read and decided (in the pipeline's thread)."""
+        works = read_ahead.next_chunk()
+        if not works:
+            return None
+        with translation.override(read_ahead.language), timezone.override(read_ahead.zone):
+            return self.decide_chunk(works)
 
     def created(self, kind: str, objects: list) -> None:
         """Record what this batch created (for the rollback): objects or their ids."""
@@ -249,7 +300,11 @@ class Importer(GuardianLinks, WaitlistImport):
         return found
 
     # --- members -----------------------------------------------------------------------
-    def import_member_chunk(self, works: list[RowWork]) -> None:
+    # Deciding a chunk (``decide_chunk``) reads the registry as it was before the run
+    # (plus what the run keeps in memory: the file's rows, the guardians); writing it
+    # (``write_chunk``) is what needs the run's own writes. So the next chunk can be
+    # decided while one is written, and nothing the decisions use is changed by a write.
+    def decide_chunk(self, works: list[RowWork]) -> "Chunk":
         valid = [w for w in works if not w.checked.errors]
         index = self.registry.for_rows(
             {w.v["birth_date"] for w in valid if w.v["birth_date"]},
@@ -257,9 +312,14 @@ class Importer(GuardianLinks, WaitlistImport):
         )
         by_public_id = self._persons_by_public_id(valid)
         self._load_birthless(valid)
+        chunk = Chunk(works)
         for w in valid:
-            self.decide_member(w, index, by_public_id)
-        self.write_members(works)
+            self.decide_member(w, index, by_public_id, chunk)
+        chunk.guardians = self.plan_guardians([w for w in works if w.person is not None])
+        return chunk
+
+    def write_chunk(self, chunk: "Chunk") -> None:
+        self.write_members(chunk.works, chunk)
 
     def _load_birthless(self, works: list[RowWork]) -> None:
         """Registered persons without a birth date (guardians from earlier imports), by
@@ -303,7 +363,9 @@ class Importer(GuardianLinks, WaitlistImport):
             for r in Person.objects.filter(public_id__in=ids).values_list(*fields)
         }
 
-    def decide_member(self, w: RowWork, index: match.RegistryIndex, by_public_id: dict) -> None:
+    def decide_member(
+        self, w: RowWork, index: match.RegistryIndex, by_public_id: dict, chunk: "Chunk"
+    ) -> None:
         first, last, born = w.key
         in_file = match.decide(first, last, born, w.id_hash, self.file_index)
         if in_file.outcome == MATCHED:
@@ -347,33 +409,26 @@ class Importer(GuardianLinks, WaitlistImport):
                     "Same name and contact as a guardian registered without birth date; "
                     "the birth date is added."
                 ),
-                person_pk=pk_of(known),
+                person_pk=None if isinstance(known, NewPerson) else known,
                 rule="guardian",
             )
-            self.birthless_found.append((known, w.v))
-        if w.decision.outcome == MATCHED:
+            w.person = known
+            chunk.found_again(known, w.v)
+        elif w.decision.outcome == MATCHED:
             w.person = w.decision.person_pk
         elif w.decision.outcome == NEW:
-            w.person = self.birthless_person(w) or self.new_person(w.v)
+            w.person = chunk.made(self.new_person(w.v))
         else:
             w.candidates = list(w.decision.candidates)
             return
         self.file_index.add(Candidate(-w.number, first, last, born, w.id_hash))
         self.row_person[w.number] = w.person
 
-    def birthless_person(self, w: RowWork) -> NewPerson | None:
-        known = (
-            self.birthless_found[-1][0]
-            if self.birthless_found and w.decision.rule == "guardian"
-            else None
-        )
-        return known if isinstance(known, NewPerson) else None
-
     def new_person(self, v: dict) -> NewPerson:
         return new_person(v)
 
-    def write_members(self, works: list[RowWork]) -> None:
-        self.apply_rows(works)
+    def write_members(self, works: list[RowWork], chunk: "Chunk") -> None:
+        self.apply_rows(works, chunk)
         records = []
         for w in works:
             if w.decision is None:
@@ -406,15 +461,18 @@ class Importer(GuardianLinks, WaitlistImport):
             )
         tables.TableWriter(ImportRow).insert(records)
 
-    def apply_rows(self, works: list[RowWork]) -> None:
+    def apply_rows(self, works: list[RowWork], chunk: "Chunk | None" = None) -> None:
         """Write what the decided rows mean: persons, guardians, memberships, groups.
-        Also used for one row when an admin resolves a review item."""
-        self.complete_birthless()
+        Also used for one row when an admin resolves a review item (no ``chunk``: its
+        guardians are planned here)."""
+        linked = [w for w in works if w.person is not None]
+        if chunk is None:
+            chunk = Chunk(works, guardians=self.plan_guardians(linked))
+        self.complete_birthless(chunk.birthless)
         new_people = [w.person for w in works if w.decision and w.decision.outcome == NEW]
         self.created("person", write_new_persons(new_people, user=self.user, reason="import"))
-        linked = [w for w in works if w.person is not None]
         self.update_matched_people([w for w in linked if w.decision.outcome == MATCHED])
-        self.link_guardians(linked)
+        self.write_guardians(chunk.guardians)
         memberships = self.write_memberships(linked)
         links = self.write_group_links(linked, memberships)
         # Billing's agreements (R-BIL-2): the new active memberships first, so that
@@ -426,14 +484,10 @@ class Importer(GuardianLinks, WaitlistImport):
         if links:
             member_signals.group_joined.send(sender=Importer, club=self.club, link_ids=links)
 
-    def complete_birthless(self) -> None:
-        """Guardians found again as members get the member row's birth date and details."""
-        for known, v in self.birthless_found:
-            if isinstance(known, NewPerson) and known.pk is None:  # written with the chunk
-                known.birth_date = known.birth_date or v["birth_date"]
-                known.gender = known.gender or v["gender"]
-                known.national_id = known.national_id or v["national_id"]
-                continue
+    def complete_birthless(self, found: list[tuple[NewPerson | int, dict]]) -> None:
+        """Guardians written before this chunk and found again as members get the member
+        row's birth date and details (``Chunk.found_again``)."""
+        for known, v in found:
             person = Person.objects.get(pk=pk_of(known))
             person.birth_date = person.birth_date or v["birth_date"]
             person.gender = person.gender or v["gender"]
@@ -442,7 +496,6 @@ class Importer(GuardianLinks, WaitlistImport):
             person._history_user = self.user
             person.save()
             self.registry_changed(person)
-        self.birthless_found.clear()
 
     def update_matched_people(self, works: list[RowWork]) -> None:
         """Fill what the registry lacks; a re-import of this club's own data also updates
@@ -504,6 +557,11 @@ class Importer(GuardianLinks, WaitlistImport):
             self.registry_changed(p)
 
     def registry_changed(self, p: Person) -> None:
+        """Keep the run's registry as the transaction sees it. Not when pipelined: the
+        chunks are decided against the registry as it was (a change comes from a row of
+        the file, which is in the file's index, asked first, with the new values)."""
+        if self.pipelined:
+            return
         self.registry.changed(
             p.pk, p.first_name_key, p.last_name_key, p.birth_date, p.national_id_hash
         )
@@ -664,3 +722,16 @@ def _jsonable(values: dict) -> dict:
         else:
             out[k] = str(v)
     return out
+
+
+def can_pipeline() -> bool:
+    """Whether the chunks can be decided on a connection of their own while the run
+    writes (``Importer.run``): on PostgreSQL, unless the setting ``MIGRATION_PIPELINE``
+    says no, and only when the run's transaction is the outermost one — what the
+    decisions read (the registry) is then committed, so another connection sees it as
+    the run does. (Not inside a test's transaction, for one.)"""
+    return (
+        settings.MIGRATION_PIPELINE
+        and connection.vendor == "postgresql"
+        and len(connection.atomic_blocks) == 1
+    )

@@ -115,7 +115,7 @@ def test_rollback_is_refused_once_a_membership_moved_on(club, imported):
 
 def test_a_crash_half_way_writes_nothing_and_a_retry_imports_everything(club, monkeypatch):
     monkeypatch.setattr(importer_module, "CHUNK", 50)
-    original = importer_module.Importer.import_member_chunk
+    original = importer_module.Importer.write_chunk
     calls = {"n": 0}
 
     def crash_on_third(self, chunk):
@@ -124,7 +124,7 @@ def test_a_crash_half_way_writes_nothing_and_a_retry_imports_everything(club, mo
             raise RuntimeError("worker killed")
         return original(self, chunk)
 
-    monkeypatch.setattr(importer_module.Importer, "import_member_chunk", crash_on_third)
+    monkeypatch.setattr(importer_module.Importer, "write_chunk", crash_on_third)
     with scope(club=club):
         batch = services.create_batch(club, sources("club-a"))
     before = counts()
@@ -137,7 +137,7 @@ def test_a_crash_half_way_writes_nothing_and_a_retry_imports_everything(club, mo
         or "intern" in batch.error
     )
     assert counts()[:2] == before[:2]
-    monkeypatch.setattr(importer_module.Importer, "import_member_chunk", original)
+    monkeypatch.setattr(importer_module.Importer, "write_chunk", original)
     with scope(club=club):
         assert services.retry_batch(batch)
     run_import(batch.pk)

@@ -1,0 +1,149 @@
+"""The pipelined run (R-MIG-2..7): on PostgreSQL, with the run's transaction the
+outermost one, each chunk is read and decided in a thread on a connection of its own
+while the chunk before it is written. It must end exactly as the run that does one
+thing after the other: the same outcomes, the same persons, memberships, groups and
+guardians. These tests commit (transactional database), as production does; the other
+import tests run inside a test's transaction, where the run is not pipelined."""
+
+import threading
+from collections import defaultdict
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django_scopes import scopes_disabled
+
+from members.models import GroupMember, Membership, Person
+from migration import services
+from migration.models import ImportBatch
+from migration.pipeline import importer
+from migration.tasks import run_import
+
+from .helpers import run_import as run_command
+from .test_batches import sources
+from .test_samples import CLUB_A, CLUB_B, differences_from_truth, make_clubs
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="pipelined on PostgreSQL only"),
+]
+
+
+@pytest.fixture
+def deciding_threads(monkeypatch):
+    """The names of the threads that decided chunks."""
+    names = set()
+    original = importer.Importer.decide_chunk
+
+    def decide_chunk(self, works):
+        names.add(threading.current_thread().name)
+        return original(self, works)
+
+    monkeypatch.setattr(importer.Importer, "decide_chunk", decide_chunk)
+    return names
+
+
+def who(person_ids: dict, public_id: str) -> str:
+    return person_ids.get(public_id, "")
+
+
+def outcome_of_both_samples(tmp_path) -> dict:
+    """Club A then club B imported; what was written, without ids (they differ from one
+    run to the next): the reports with each person named, and every club's memberships
+    with their groups and the persons' guardians."""
+    tmp_path.mkdir()
+    make_clubs()
+    _out, report_a = run_command(CLUB_A, "klubb-a", tmp_path, "report-a")
+    _out, report_b = run_command(CLUB_B, "klubb-b", tmp_path, "report-b")
+    assert differences_from_truth(report_a, report_b) == []
+    with scopes_disabled():
+        named = {
+            str(p.public_id): f"{p.first_name} {p.last_name} {p.birth_date}"
+            for p in Person.objects.all()
+        }
+        reports = [
+            [{**r, "person_id": who(named, r["person_id"])} for r in report]
+            for report in (report_a, report_b)
+        ]
+        groups = defaultdict(list)
+        for m, g in GroupMember.objects.values_list("membership_id", "group__name"):
+            groups[m].append(g)
+        memberships = sorted(
+            (
+                m.club.slug,
+                named[str(m.person.public_id)],
+                m.status,
+                m.category.name if m.category else "",
+                m.payment_method,
+                str(m.next_billing_date),
+                sorted(groups[m.pk]),
+                sorted(named[str(g.public_id)] for g in m.person.guardians.all()),
+            )
+            for m in Membership.objects.select_related("club", "person", "category")
+        )
+        persons = sorted(named.values())
+    return {"reports": reports, "memberships": memberships, "persons": persons}
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 2000])
+def test_the_pipelined_run_ends_as_the_plain_one(tmp_path, monkeypatch, deciding_threads, chunk):
+    monkeypatch.setattr(importer, "CHUNK", chunk)
+    call_command("flush", interactive=False)  # both runs start from an empty database
+    pipelined = outcome_of_both_samples(tmp_path / "pipelined")
+    assert deciding_threads == {"import-ahead_0"}  # decided off the run's thread
+
+    call_command("flush", interactive=False)
+    deciding_threads.clear()
+    with override_settings(MIGRATION_PIPELINE=False):
+        plain = outcome_of_both_samples(tmp_path / "plain")
+    assert deciding_threads == {threading.current_thread().name}
+
+    assert pipelined == plain
+
+
+def test_a_crash_while_the_next_chunk_is_decided_writes_nothing(monkeypatch):
+    """The run's thread fails on the second chunk while the third is being decided:
+    nothing is written, the batch says why, the deciding thread's connection is closed,
+    and the batch runs again to the end."""
+    monkeypatch.setattr(importer, "CHUNK", 40)
+    original = importer.Importer.write_chunk
+    calls = {"n": 0}
+
+    def crash_on_second(self, chunk):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        return original(self, chunk)
+
+    clubs = make_clubs()
+    with scopes_disabled():
+        batch = services.create_batch(clubs.a, sources("club-a"))
+    with scopes_disabled():
+        before = Person.objects.count()
+    backends = connected_backends()
+    monkeypatch.setattr(importer.Importer, "write_chunk", crash_on_second)
+    with pytest.raises(RuntimeError):
+        run_import(batch.pk)  # the worker's task
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED and batch.error
+    with scopes_disabled():
+        assert Person.objects.count() == before
+    assert connected_backends() == backends  # the thread's own connection is gone
+
+    monkeypatch.setattr(importer.Importer, "write_chunk", original)
+    with scopes_disabled():
+        assert services.retry_batch(batch)
+    run_import(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DONE
+    assert sum(batch.totals["members"].values()) == 300
+
+
+def connected_backends() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend'"
+        )
+        return cursor.fetchone()[0]
