@@ -5,6 +5,7 @@ once with their history (``tables``), giving each its id. Names are cleaned and 
 ``Person.clean_names`` as for any other save.
 """
 
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +28,7 @@ class NewPerson:
     city: str = ""
     national_id: str = ""  # validated, clear; encrypted when written
     pk: int | None = None
+    row: dict | None = None  # the table row, made ahead (``prepare_rows``) until written
 
 
 def new_person(v: dict) -> NewPerson:
@@ -45,16 +47,16 @@ def new_person(v: dict) -> NewPerson:
     )
 
 
-def write_new_persons(people: list[NewPerson], *, user=None, reason: str) -> list[int]:
-    """Store the unwritten ``people`` (each once) with their "+" history; sets ``pk``."""
-    people = [p for p in people if p.pk is None]
-    if not people:
-        return []
-    rows = []
-    for p in people:
+def prepare_rows(people: list[NewPerson]) -> None:
+    """Make each person's table row: names cleaned and keyed (``Person.clean_names``),
+    the national id encrypted and hashed, a public id (one read of the system's random
+    source for them all). Done where the persons are decided, off the writing thread;
+    a person must not change afterwards."""
+    randoms = os.urandom(16 * len(people))
+    for i, p in enumerate(people):
         first, last, first_key, last_key = Person.clean_names(p.first_name, p.last_name)
         row = {
-            "public_id": uuid.uuid4(),
+            "public_id": uuid.UUID(bytes=randoms[16 * i : 16 * i + 16], version=4),
             "first_name": first,
             "last_name": last,
             "first_name_key": first_key,
@@ -70,9 +72,17 @@ def write_new_persons(people: list[NewPerson], *, user=None, reason: str) -> lis
         if p.national_id:
             row["national_id_encrypted"] = identity.encrypt(p.national_id)
             row["national_id_hash"] = identity.national_id_hash(p.national_id)
-        rows.append(row)
-    ids = TableWriter(Person).insert(rows)
+        p.row = row
+
+
+def write_new_persons(people: list[NewPerson], *, user=None, reason: str) -> list[int]:
+    """Store the unwritten ``people`` (each once) with their "+" history; sets ``pk``."""
+    people = [p for p in people if p.pk is None]
+    if not people:
+        return []
+    prepare_rows([p for p in people if p.row is None])
+    ids = TableWriter(Person).insert([p.row for p in people])
     for p, pk in zip(people, ids, strict=True):
-        p.pk = pk
+        p.pk, p.row = pk, None
     write_history(Person, ids, "+", user=user, reason=reason)
     return ids

@@ -199,9 +199,12 @@ def write_history(model, ids: Sequence[int], history_type: str, *, user=None, re
             cursor.execute(head + f"IN ({marks})", [*params, *part])
 
 
-def update_rows(model, fields: Sequence[str], rows: Sequence[Sequence]) -> None:
+def update_rows(
+    model, fields: Sequence[str], rows: Sequence[Sequence], *, keep_null: bool = False
+) -> None:
     """``UPDATE`` the listed fields of many rows: ``rows`` are ``(pk, value, …)`` with
-    values ready for the database."""
+    values ready for the database. With ``keep_null`` a None leaves the stored value as
+    it is (no field is set to NULL then)."""
     if not rows:
         return
     meta = model._meta
@@ -215,7 +218,10 @@ def update_rows(model, fields: Sequence[str], rows: Sequence[Sequence]) -> None:
                 f"unnest(%s::{f.cast_db_type(connection)}[]) AS {quote(f.column)}"
                 for f in [meta.pk, *targets]
             )
-            sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in targets)
+            new = "COALESCE(v.{c}, {t}.{c})" if keep_null else "v.{c}"
+            sets = ", ".join(
+                f"{quote(f.column)} = " + new.format(c=quote(f.column), t=table) for f in targets
+            )
             columns = [list(c) for c in zip(*rows, strict=True)]
             cursor.execute(
                 f"UPDATE {table} SET {sets} FROM (SELECT {selects}) AS v "  # noqa: S608
@@ -223,7 +229,8 @@ def update_rows(model, fields: Sequence[str], rows: Sequence[Sequence]) -> None:
                 columns,
             )
             return
-        sets = ", ".join(f"{quote(f.column)} = %s" for f in targets)
+        new = "COALESCE(%s, {c})" if keep_null else "%s"
+        sets = ", ".join(f"{quote(f.column)} = " + new.format(c=quote(f.column)) for f in targets)
         cursor.executemany(
             f"UPDATE {table} SET {sets} WHERE {pk} = %s",  # noqa: S608
             [[*row[1:], row[0]] for row in rows],
