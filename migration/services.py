@@ -275,6 +275,7 @@ def resolve_review(row: ImportRow, *, user, person_id: int | None = None) -> Imp
             row.person_id = work.person if isinstance(work.person, int) else work.person.pk
         else:
             row.person_id = importer.place_on_waitlist(values, ref)
+        importer.writer.drain()
         row.outcome = decision.outcome
         row.reason = f"{row.reason} → {decision.reason}"
         row.resolved_at = timezone.now()

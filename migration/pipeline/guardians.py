@@ -13,7 +13,7 @@ from migration.models import ImportCreated
 from migration.pipeline import tables
 from migration.pipeline.match import MERGED
 from migration.pipeline.persons import NewPerson, write_new_persons
-from migration.pipeline.tables import TableWriter, select_in
+from migration.pipeline.tables import TableWriter, reserve_ids, select_in
 
 
 @dataclass
@@ -72,7 +72,10 @@ class GuardianLinks:
 
     def write_guardians(self, plan: GuardianPlan) -> None:
         self.created(
-            "person", write_new_persons(plan.new, user=self.user, reason="import: guardian")
+            "person",
+            write_new_persons(
+                plan.new, user=self.user, reason="import: guardian", writer=self.writer
+            ),
         )
         Through = Person.guardians.through
         pairs = {(_pk(child), _pk(g)) for child, g in plan.links if _pk(child) != _pk(g)}
@@ -87,11 +90,16 @@ class GuardianLinks:
             )
         )
         fresh = sorted(pairs - existing)
-        TableWriter(Through).insert([{"from_person_id": c, "to_person_id": g} for c, g in fresh])
-        if fresh:
-            ImportCreated.objects.create(
-                batch_id=self.batch.pk, kind="guardian_link", ids=[list(pair) for pair in fresh]
-            )
+        if not fresh:
+            return
+        rows = [{"from_person_id": c, "to_person_id": g} for c, g in fresh]
+        self.writer.submit(TableWriter(Through).insert, rows, reserve_ids(Through, len(rows)))
+        self.writer.submit(
+            ImportCreated.objects.create,
+            batch_id=self.batch.pk,
+            kind="guardian_link",
+            ids=[list(pair) for pair in fresh],
+        )
 
 
 def contact_text(value) -> str:

@@ -52,6 +52,7 @@ from migration.pipeline.normalise import (
 from migration.pipeline.persons import NewPerson, new_person, prepare_rows, write_new_persons
 from migration.pipeline.reader import Extract
 from migration.pipeline.waitlist import WaitlistImport
+from migration.pipeline.writer import Writer
 
 CHUNK = 2000
 MEMBERSHIP_UPDATES = ("category_id", "member_number", "payment_method", "next_billing_date")
@@ -158,6 +159,7 @@ class Importer(GuardianLinks, WaitlistImport):
         self.row_person: dict[int, NewPerson | int] = {}
         self.guardians: dict[tuple, NewPerson | int] = {}
         self.pipelined = False
+        self.writer = Writer()
         self.categories = {
             c.name.casefold(): c for c in MembershipCategory.objects.filter(club=club)
         }
@@ -175,6 +177,8 @@ class Importer(GuardianLinks, WaitlistImport):
         read_ahead = ReadAhead(self.extract.members.rows)
         self.pipelined = can_pipeline()
         ahead = partial(self.decided_ahead, read_ahead) if self.pipelined else read_ahead.next_chunk
+        self.writer.drain()
+        self.writer = Writer(threaded=self.pipelined)
         with collector_paused(), quick_switches(), ThreadPoolExecutor(1, "import-ahead") as pool:
             coming = pool.submit(ahead)
             try:
@@ -185,12 +189,15 @@ class Importer(GuardianLinks, WaitlistImport):
                     gc.collect(1)  # the chunk's own cycles (querysets, model instances)
                     done += len(chunk.works)
                     self.progress(done, total_rows)
+                self.writer.drain()
             finally:
-                if self.pipelined:  # the thread's own connection, once it is idle
+                self.writer.close()
+                if self.pipelined:  # the deciding thread's own connection, once it is idle
                     wait([coming])
                     pool.submit(connections.close_all).result()
         if (waitlist := self.extract.tables.get(cols.WAITLIST)) is not None:
             self.import_waitlist(waitlist.rows)
+        self.writer.drain()
         return {sheet: dict(counter) for sheet, counter in self.totals.items() if counter}
 
     def decided_ahead(self, read_ahead: "ReadAhead") -> "Chunk | None":
@@ -206,7 +213,8 @@ class Importer(GuardianLinks, WaitlistImport):
         if kind == "person":
             self.registry.created.update(o if isinstance(o, int) else o.pk for o in objects)
         if objects:
-            ImportCreated.objects.create(
+            self.writer.submit(
+                ImportCreated.objects.create,
                 batch_id=self.batch.pk,
                 kind=kind,
                 ids=[o if isinstance(o, int) else o.pk for o in objects],
@@ -433,6 +441,10 @@ class Importer(GuardianLinks, WaitlistImport):
         return new_person(v)
 
     def write_members(self, works: list[RowWork], chunk: "Chunk") -> None:
+        """The chunk's rows: what they mean (``apply_rows``), then the import rows, whose
+        values are made while the writer sends the rest."""
+        self.writer.drain()  # the chunk before is written: what is read now sees it
+        ids = tables.reserve_ids(ImportRow, len(works))
         self.apply_rows(works, chunk)
         records = []
         for w in works:
@@ -464,18 +476,27 @@ class Importer(GuardianLinks, WaitlistImport):
                     **w.as_json,
                 )
             )
-        tables.TableWriter(ImportRow).insert(records)
+        self.writer.submit(tables.TableWriter(ImportRow).insert, records, ids)
+        self.writer.release()
 
     def apply_rows(self, works: list[RowWork], chunk: "Chunk | None" = None) -> None:
         """Write what the decided rows mean: persons, guardians, memberships, groups.
         Also used for one row when an admin resolves a review item (no ``chunk``: its
-        guardians are planned here)."""
+        guardians are planned here).
+
+        Everything is read first, with nothing pending (``Writer``): the steps below read
+        only what earlier chunks wrote, and hand their writes to the writer, which sends
+        them off, in this order, at the end."""
         linked = [w for w in works if w.person is not None]
         if chunk is None:
             chunk = Chunk(works, guardians=self.plan_guardians(linked))
+        self.writer.drain()
         self.complete_birthless(chunk.birthless)
         new_people = [w.person for w in works if w.decision and w.decision.outcome == NEW]
-        self.created("person", write_new_persons(new_people, user=self.user, reason="import"))
+        self.created(
+            "person",
+            write_new_persons(new_people, user=self.user, reason="import", writer=self.writer),
+        )
         self.update_matched_people([w for w in linked if w.decision.outcome == MATCHED])
         self.write_guardians(chunk.guardians)
         memberships = self.write_memberships(linked)
@@ -483,11 +504,17 @@ class Importer(GuardianLinks, WaitlistImport):
         # Billing's agreements (R-BIL-2): the new active memberships first, so that
         # the fees of the groups they came with keep the old next billing date.
         if self.activated:
-            member_signals.memberships_activated.send(
-                sender=Importer, club=self.club, membership_ids=self.activated
+            self.writer.submit(
+                member_signals.memberships_activated.send,
+                sender=Importer,
+                club=self.club,
+                membership_ids=self.activated,
             )
         if links:
-            member_signals.group_joined.send(sender=Importer, club=self.club, link_ids=links)
+            self.writer.submit(
+                member_signals.group_joined.send, sender=Importer, club=self.club, link_ids=links
+            )
+        self.writer.release()
 
     def complete_birthless(self, found: list[tuple[NewPerson | int, dict]]) -> None:
         """Guardians written before this chunk and found again as members get the member
@@ -546,8 +573,10 @@ class Importer(GuardianLinks, WaitlistImport):
             if id_hash and (c := self.registry.known.get(pk)) is not None:
                 self.registry_changed(pk, c.first_key, c.last_key, c.birth_date, id_hash)
         names = [*CONTACT_FIELDS, "national_id_encrypted", "national_id_hash", "updated_at"]
-        tables.update_rows(Person, names, rows, keep_null=True)  # None: the value stays
-        tables.write_history(Person, list(updates), "~", user=self.user, reason="import")
+        self.writer.submit(tables.update_rows, Person, names, rows, keep_null=True)
+        self.writer.submit(
+            tables.write_history, Person, list(updates), "~", user=self.user, reason="import"
+        )
 
     def registry_changed(self, pk: int, first_key: str, last_key: str, born, id_hash) -> None:
         """Keep the run's registry as the transaction sees it. Not when pipelined: the
@@ -602,8 +631,8 @@ class Importer(GuardianLinks, WaitlistImport):
                     current[name] = value
                     if membership_pk:
                         changed.add(membership_pk)
-        ids = tables.TableWriter(Membership).insert(list(new.values()))
-        tables.write_history(Membership, ids, "+", user=self.user, reason="import")
+        ids = tables.reserve_ids(Membership, len(new)) if new else []
+        self.writer.submit(self.insert_memberships, list(new.values()), ids)
         self.created("membership", ids)
         self.activated = [  # matched persons' new memberships are active at once
             pk
@@ -611,7 +640,8 @@ class Importer(GuardianLinks, WaitlistImport):
             if row["status"] == Membership.Status.ACTIVE
         ]
         if changed:
-            tables.update_rows(
+            self.writer.submit(
+                tables.update_rows,
                 Membership,
                 MEMBERSHIP_UPDATES,
                 [
@@ -620,12 +650,21 @@ class Importer(GuardianLinks, WaitlistImport):
                     if m in changed
                 ],
             )
-            tables.write_history(
-                Membership, sorted(changed), "~", user=self.user, reason="import: updated"
+            self.writer.submit(
+                tables.write_history,
+                Membership,
+                sorted(changed),
+                "~",
+                user=self.user,
+                reason="import: updated",
             )
         return {person: m for person, (m, _v) in existing.items()} | dict(
             zip(new, ids, strict=True)
         )
+
+    def insert_memberships(self, rows: list[dict], ids: list[int]) -> None:
+        tables.TableWriter(Membership).insert(rows, ids)
+        tables.write_history(Membership, ids, "+", user=self.user, reason="import")
 
     def write_group_links(self, works: list[RowWork], memberships: dict[int, int]) -> list[int]:
         """The rows' group places that are new; returns their ids."""
@@ -648,7 +687,8 @@ class Importer(GuardianLinks, WaitlistImport):
             {"club_id": self.club.pk, "group_id": g, "membership_id": m, "joined_on": self.today}
             for g, m in sorted(wanted - existing)
         ]
-        ids = tables.TableWriter(GroupMember).insert(rows)
+        ids = tables.reserve_ids(GroupMember, len(rows)) if rows else []
+        self.writer.submit(tables.TableWriter(GroupMember).insert, rows, ids)
         self.created("group_member", ids)
         return ids
 

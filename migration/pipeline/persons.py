@@ -12,7 +12,8 @@ from datetime import date
 
 from members import identity
 from members.models import Person
-from migration.pipeline.tables import TableWriter, write_history
+from migration.pipeline.tables import TableWriter, reserve_ids, write_history
+from migration.pipeline.writer import Writer
 
 
 @dataclass(slots=True, eq=False)
@@ -75,14 +76,26 @@ def prepare_rows(people: list[NewPerson]) -> None:
         p.row = row
 
 
-def write_new_persons(people: list[NewPerson], *, user=None, reason: str) -> list[int]:
-    """Store the unwritten ``people`` (each once) with their "+" history; sets ``pk``."""
+def write_new_persons(
+    people: list[NewPerson], *, user=None, reason: str, writer: Writer | None = None
+) -> list[int]:
+    """Store the unwritten ``people`` (each once) with their "+" history; sets ``pk`` at
+    once, and the rows are written through ``writer`` (now without one)."""
     people = [p for p in people if p.pk is None]
     if not people:
         return []
     prepare_rows([p for p in people if p.row is None])
-    ids = TableWriter(Person).insert([p.row for p in people])
+    rows = [p.row for p in people]
+    ids = reserve_ids(Person, len(people))
     for p, pk in zip(people, ids, strict=True):
         p.pk, p.row = pk, None
-    write_history(Person, ids, "+", user=user, reason=reason)
+    if writer is None:
+        _insert_persons(rows, ids, user, reason)
+    else:
+        writer.submit(_insert_persons, rows, ids, user, reason)
     return ids
+
+
+def _insert_persons(rows: list[dict], ids: list[int], user, reason: str) -> None:
+    TableWriter(Person).insert(rows, ids)
+    write_history(Person, ids, "+", user=user, reason=reason)

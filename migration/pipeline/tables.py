@@ -65,14 +65,16 @@ class TableWriter:
                 )
         self.per_row = {f.attname for f in self.fields if f.has_default() and callable(f.default)}
 
-    def insert(self, rows: list[dict]) -> list[int]:
-        """Insert ``rows`` (dicts by attname); returns their new ids, in order. JSON
-        values go as their text (``to_json``). On PostgreSQL the other values go as they
-        are (psycopg adapts text, numbers, dates, uuids); elsewhere each passes its
-        field's ``get_db_prep_save``."""
+    def insert(self, rows: list[dict], ids: list[int] | None = None) -> list[int]:
+        """Insert ``rows`` (dicts by attname) with the ``ids`` reserved for them (reserved
+        here when not given); returns the ids, in order. JSON values go as their text
+        (``to_json``). On PostgreSQL the other values go as they are (psycopg adapts
+        text, numbers, dates, uuids); elsewhere each passes its field's
+        ``get_db_prep_save``."""
         if not rows:
             return []
-        ids = reserve_ids(self.model, len(rows))
+        if ids is None:
+            ids = reserve_ids(self.model, len(rows))
         columns = [self.pk_column, *(f.column for f in self.fields)]
         attnames = [f.attname for f in self.fields]
         defaults = self.defaults

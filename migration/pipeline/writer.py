@@ -1,0 +1,79 @@
+"""The run's writes, in order, on the run's connection: sent from a thread of their own
+when the run is pipelined, so that the run's thread prepares the next rows while
+PostgreSQL works through the last ones.
+
+A chunk is written in two steps (``Importer.write_members``): with nothing pending, what
+must be read (what exists already, the new ids) is read, and the writes are planned and
+handed to ``submit``, which keeps them; ``release`` then sends them off, in order, and the
+run's thread goes on with what needs no database (the import rows' values) until
+``drain``, which waits until every write is done and raises the first error. A chunk's
+reads never need its own writes (what they read was written by earlier chunks), which is
+what makes the order safe. A writer that is not threaded runs the writes at ``release``
+itself, so the statements and the result are the same either way.
+"""
+
+import contextvars
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from django.db import connections
+
+
+class Writer:
+    def __init__(self, *, threaded: bool = False):
+        self.held: list[tuple] = []
+        self.pending: list[Future] = []
+        self.failed = False
+        self.pool = None
+        if threaded:
+            # The run's connection, in the run's transaction, lent to the writing thread
+            # (Django keeps a connection per thread); one thread at a time uses it.
+            self.connection = connections["default"]
+            self.connection.inc_thread_sharing()
+            self.pool = ThreadPoolExecutor(1, "import-write")
+
+    def submit(self, write, *args, **kwargs) -> None:
+        """Keep ``write(*args, **kwargs)`` to run after the writes submitted before it, in
+        the submitting thread's context (its scope, language and time zone)."""
+        self.held.append((contextvars.copy_context(), write, args, kwargs))
+
+    def release(self) -> None:
+        """Send the kept writes off (a writer that is not threaded runs them now)."""
+        held, self.held = self.held, []
+        for context, write, args, kwargs in held:
+            if self.pool is None:
+                context.run(write, *args, **kwargs)
+            else:
+                self.pending.append(self.pool.submit(self._run, context, write, args, kwargs))
+
+    def _run(self, context, write, args, kwargs) -> None:
+        if self.failed:  # the transaction is lost: the rest would only fail again
+            return
+        connections["default"] = self.connection
+        try:
+            context.run(write, *args, **kwargs)
+        except BaseException:
+            self.failed = True
+            raise
+
+    def drain(self) -> None:
+        """Send off what is kept and wait until every write is done; raises the first
+        error."""
+        self.release()
+        pending, self.pending = self.pending, []
+        errors = [exc for exc in (f.exception() for f in pending) if exc is not None]
+        if errors:
+            raise errors[0]
+
+    def close(self) -> None:
+        """Wait for what was sent (its errors are ``drain``'s), then give the connection
+        back to the run's thread alone; later writes run at once."""
+        self.held = []
+        if self.pool is None:
+            return
+        for future in self.pending:
+            future.exception()
+        self.pending = []
+        self.pool.submit(connections.__delitem__, "default").result()
+        self.pool.shutdown()
+        self.pool = None
+        self.connection.dec_thread_sharing()
