@@ -17,6 +17,7 @@ from members.models import Group, Person
 from members.services import create_club
 from migration.models import ImportBatch, ImportRow, ImportSource
 from migration.pipeline import columns as cols
+from migration.pipeline import reader
 from migration.pipeline.normalise import normalise_member, parse_amount, parse_date
 from migration.pipeline.reader import ReadError, map_headers, read_sources
 
@@ -359,3 +360,12 @@ def test_member_values_are_normalised():
         "avtalegiro",
     )
     assert v["email"] == "kari@example.no"
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 20])
+def test_lines_are_read_in_blocks_as_one_stringio_reads_them(monkeypatch, block):
+    """The reader splits a large text into blocks (memory, speed); every line ending
+    (CRLF, CR, LF), also one at a block's edge, ends up as the whole text would give it."""
+    monkeypatch.setattr(reader, "_BLOCK", block)
+    for text in ["", "a", "a\r\nb\rc\nd", "x\r\n\r\ny\n", "1;2\r\n3;4\r\n", "æ\rø\nå\r\n" * 5]:
+        assert list(reader._lines(text)) == list(io.StringIO(text, newline="")), text
