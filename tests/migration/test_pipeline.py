@@ -10,13 +10,13 @@ from collections import defaultdict
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test import override_settings
 from django_scopes import scopes_disabled
 
 from members.models import GroupMember, Membership, Person
 from migration import services
-from migration.models import ImportBatch
+from migration.models import ImportBatch, ImportRow
 from migration.pipeline import importer
 from migration.tasks import run_import
 
@@ -102,36 +102,38 @@ def test_the_pipelined_run_ends_as_the_plain_one(tmp_path, monkeypatch, deciding
     assert pipelined == plain
 
 
-def test_a_crash_while_the_next_chunk_is_decided_writes_nothing(monkeypatch):
-    """The run's thread fails on the second chunk while the third is being decided:
-    nothing is written, the batch says why, the deciding thread's connection is closed,
-    and the batch runs again to the end."""
+@pytest.mark.parametrize("where", ["write_chunk", "insert_memberships"])
+def test_a_crash_while_the_next_chunk_is_decided_writes_nothing(monkeypatch, where):
+    """The second chunk fails, while the third is being decided — in the run's thread
+    (``write_chunk``) or in the writing thread (``insert_memberships``, a database
+    error): nothing is written, the batch says why, the other threads' connections are
+    given back, and the batch runs again to the end."""
     monkeypatch.setattr(importer, "CHUNK", 40)
-    original = importer.Importer.write_chunk
+    original = getattr(importer.Importer, where)
     calls = {"n": 0}
 
-    def crash_on_second(self, chunk):
+    def crash_on_second(self, *args):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise RuntimeError("worker killed")
-        return original(self, chunk)
+            raise IntegrityError("worker killed")
+        return original(self, *args)
 
     clubs = make_clubs()
     with scopes_disabled():
         batch = services.create_batch(clubs.a, sources("club-a"))
-    with scopes_disabled():
         before = Person.objects.count()
     backends = connected_backends()
-    monkeypatch.setattr(importer.Importer, "write_chunk", crash_on_second)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(importer.Importer, where, crash_on_second)
+    with pytest.raises(IntegrityError):
         run_import(batch.pk)  # the worker's task
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED and batch.error
     with scopes_disabled():
         assert Person.objects.count() == before
-    assert connected_backends() == backends  # the thread's own connection is gone
+        assert not ImportRow.objects.filter(batch=batch).exists()
+    assert connected_backends() == backends  # the deciding thread's connection is gone
 
-    monkeypatch.setattr(importer.Importer, "write_chunk", original)
+    monkeypatch.setattr(importer.Importer, where, original)
     with scopes_disabled():
         assert services.retry_batch(batch)
     run_import(batch.pk)
