@@ -94,11 +94,10 @@ class GuardianLinks:
             return
         rows = [{"from_person_id": c, "to_person_id": g} for c, g in fresh]
         self.writer.submit(TableWriter(Through).insert, rows, reserve_ids(Through, len(rows)))
-        self.writer.submit(
-            ImportCreated.objects.create,
-            batch_id=self.batch.pk,
-            kind="guardian_link",
-            ids=[list(pair) for pair in fresh],
+        self.writer.collect(
+            ImportCreated(
+                batch_id=self.batch.pk, kind="guardian_link", ids=[list(pair) for pair in fresh]
+            )
         )
 
 

@@ -213,11 +213,12 @@ class Importer(GuardianLinks, WaitlistImport):
         if kind == "person":
             self.registry.created.update(o if isinstance(o, int) else o.pk for o in objects)
         if objects:
-            self.writer.submit(
-                ImportCreated.objects.create,
-                batch_id=self.batch.pk,
-                kind=kind,
-                ids=[o if isinstance(o, int) else o.pk for o in objects],
+            self.writer.collect(
+                ImportCreated(
+                    batch_id=self.batch.pk,
+                    kind=kind,
+                    ids=[o if isinstance(o, int) else o.pk for o in objects],
+                )
             )
 
     def row(

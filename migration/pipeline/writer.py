@@ -21,6 +21,7 @@ from django.db import connections
 class Writer:
     def __init__(self, *, threaded: bool = False):
         self.held: list[tuple] = []
+        self.collected: list = []  # model instances, stored together at ``release``
         self.pending: list[Future] = []
         self.failed = False
         self.pool = None
@@ -36,8 +37,16 @@ class Writer:
         the submitting thread's context (its scope, language and time zone)."""
         self.held.append((contextvars.copy_context(), write, args, kwargs))
 
+    def collect(self, instance) -> None:
+        """Store this new model instance with the others collected before the next
+        ``release``, in one statement (the import's ``ImportCreated`` records)."""
+        self.collected.append(instance)
+
     def release(self) -> None:
         """Send the kept writes off (a writer that is not threaded runs them now)."""
+        if self.collected:
+            collected, self.collected = self.collected, []
+            self.submit(type(collected[0]).objects.bulk_create, collected)
         held, self.held = self.held, []
         for context, write, args, kwargs in held:
             if self.pool is None:
@@ -67,7 +76,7 @@ class Writer:
     def close(self) -> None:
         """Wait for what was sent (its errors are ``drain``'s), then give the connection
         back to the run's thread alone; later writes run at once."""
-        self.held = []
+        self.held, self.collected = [], []
         if self.pool is None:
             return
         for future in self.pending:
