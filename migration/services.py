@@ -29,7 +29,8 @@ from members.models import (
 )
 from migration.models import ImportBatch, ImportRow, ImportSource
 from migration.pipeline import columns as cols
-from migration.pipeline.importer import Importer, RowWork, collector_paused
+from migration.pipeline.chunks import RowWork
+from migration.pipeline.importer import Importer, collector_paused
 from migration.pipeline.match import MATCHED, NEW, Decision
 from migration.pipeline.normalise import Checked
 from migration.pipeline.reader import Extract, ReadError, read_path, read_sources
