@@ -13,7 +13,7 @@ from migration.models import ImportCreated
 from migration.pipeline import tables
 from migration.pipeline.match import MERGED
 from migration.pipeline.persons import NewPerson, write_new_persons
-from migration.pipeline.tables import TableWriter, reserve_ids, select_in
+from migration.pipeline.tables import select_in
 
 
 @dataclass
@@ -92,8 +92,7 @@ class GuardianLinks:
         fresh = sorted(pairs - existing)
         if not fresh:
             return
-        rows = [{"from_person_id": c, "to_person_id": g} for c, g in fresh]
-        self.writer.submit(TableWriter(Through).insert, rows, reserve_ids(Through, len(rows)))
+        self.writer.insert(Through, [{"from_person_id": c, "to_person_id": g} for c, g in fresh])
         self.writer.collect(
             ImportCreated(
                 batch_id=self.batch.pk, kind="guardian_link", ids=[list(pair) for pair in fresh]

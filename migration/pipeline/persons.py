@@ -89,10 +89,7 @@ def write_new_persons(
     ids = reserve_ids(Person, len(people))
     for p, pk in zip(people, ids, strict=True):
         p.pk, p.row = pk, None
-    if writer is None:
-        _insert_persons(rows, ids, user, reason)
-    else:
-        writer.submit(_insert_persons, rows, ids, user, reason)
+    (writer or Writer()).submit(_insert_persons, rows, ids, user, reason)
     return ids
 
 

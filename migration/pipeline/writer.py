@@ -18,6 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.db import connections
 
+from migration.pipeline import tables
+
 
 class Writer:
     def __init__(self, *, threaded: bool = False):
@@ -42,6 +44,15 @@ class Writer:
             write(*args, **kwargs)
             return
         self.held.append((contextvars.copy_context(), write, args, kwargs))
+
+    def insert(self, model, rows: list[dict]) -> list[int]:
+        """Reserve ids for ``rows`` of ``model`` now, and insert them (``tables``) as a
+        write; returns the ids."""
+        if not rows:
+            return []
+        ids = tables.reserve_ids(model, len(rows))
+        self.submit(tables.TableWriter(model).insert, rows, ids)
+        return ids
 
     def collect(self, instance) -> None:
         """Store this new model instance with the others collected before the next

@@ -29,38 +29,26 @@ class ChunkWrites:
         self.writer.drain()  # the chunk before is written: what is read now sees it
         ids = tables.reserve_ids(ImportRow, len(works))
         self.apply_rows(works, chunk)
-        records = []
-        for w in works:
-            if w.decision is None:
-                records.append(
-                    self.row_values(
-                        cols.MEMBERS,
-                        w.number,
-                        w.raw,
-                        w.checked,
-                        REJECTED,
-                        w.checked.error_text(),
-                        **w.as_json,
-                    )
-                )
-                continue
-            records.append(
-                self.row_values(
-                    cols.MEMBERS,
-                    w.number,
-                    w.raw,
-                    w.checked,
-                    w.decision.outcome,
-                    w.decision.reason,
-                    rule=w.decision.rule,
-                    person_id=pk_of(w.person),
-                    merged_into_row=w.decision.merged_into,
-                    candidates=[pk_of(c) for c in w.candidates],
-                    **w.as_json,
-                )
-            )
+        records = [self.member_row(w) for w in works]
         self.writer.submit(tables.TableWriter(ImportRow).insert, records, ids)
         self.writer.release()
+
+    def member_row(self, w: RowWork) -> dict:
+        """The import row of member row ``w``, by attname (counted in the totals)."""
+        d = w.decision
+        if d is None:
+            outcome, reason, links = REJECTED, w.checked.error_text(), {}
+        else:
+            outcome, reason = d.outcome, d.reason
+            links = {
+                "rule": d.rule,
+                "person_id": pk_of(w.person),
+                "merged_into_row": d.merged_into,
+                "candidates": [pk_of(c) for c in w.candidates],
+            }
+        return self.row_values(
+            cols.MEMBERS, w.number, w.raw, w.checked, outcome, reason, **links, **w.as_json
+        )
 
     def apply_rows(self, works: list[RowWork], chunk: "Chunk | None" = None) -> None:
         """Write what the decided rows mean: persons, guardians, memberships, groups.
@@ -270,8 +258,7 @@ class ChunkWrites:
             {"club_id": self.club.pk, "group_id": g, "membership_id": m, "joined_on": self.today}
             for g, m in sorted(wanted - existing)
         ]
-        ids = tables.reserve_ids(GroupMember, len(rows)) if rows else []
-        self.writer.submit(tables.TableWriter(GroupMember).insert, rows, ids)
+        ids = self.writer.insert(GroupMember, rows)
         self.created("group_member", ids)
         return ids
 

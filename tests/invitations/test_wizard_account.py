@@ -16,7 +16,6 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
-from stdnum.no import fodselsnummer
 
 from invitations import services
 from invitations.models import Consent, Invitation
@@ -25,6 +24,7 @@ from members import identity
 from members.models import Membership, Person
 from members.services import create_club, create_person
 from tests.concurrency import run_at_once
+from tests.identity_numbers import national_id
 
 from .outbox import invitation_link, last_code, needs_optional_recipient
 
@@ -34,24 +34,6 @@ User = get_user_model()
 PASSWORD = "Fjelltur-i-regn-7"
 PHONE, PHONE_E164 = "912 34 567", "+4791234567"
 TERMS = "Medlemskontingenten betales forskuddsvis.\n\nUtmelding skjer skriftlig."
-
-
-def national_id(born: date, first: int | None = None, *, female: bool = True) -> str:
-    """A valid fødselsnummer for ``born`` (the first individual number that gives one)."""
-    start = first if first is not None else (100 if born.year < 2000 else 500)
-    weights = ([3, 7, 6, 1, 8, 9, 4, 5, 2], [5, 4, 3, 2, 7, 6, 5, 4, 3, 2])
-    for individual in range(start, 1000):
-        if (individual % 2 == 0) != female:  # the third individual digit: even for women
-            continue
-        number = f"{born:%d%m%y}{individual:03d}"
-        for w in weights:
-            check = (11 - sum(int(d) * x for d, x in zip(number, w, strict=True)) % 11) % 11
-            if check == 10:  # no valid number with this individual number
-                break
-            number += str(check)
-        if fodselsnummer.is_valid(number):
-            return number
-    raise AssertionError(born)
 
 
 KARI_BORN = date(1985, 7, 15)

@@ -27,6 +27,7 @@ from members.models import (
 from members.services import create_club
 from migration import services
 from migration.models import ImportBatch, ImportRow, ImportSource
+from tests.identity_numbers import national_id
 
 from .helpers import (
     CLUB_A,
@@ -542,3 +543,49 @@ def test_an_updated_extract_changes_what_changed(clubs, tmp_path):
         assert m.payment_method == "avtalegiro"
         assert m.next_billing_date == date(2027, 3, 1)
         assert Membership.objects.filter(club=clubs.a).count() == 3
+
+
+def test_a_matched_person_gets_what_the_registry_lacks_and_keeps_another_clubs_data(
+    clubs, tmp_path
+):
+    """R-MIG-5: a person registered by club B and matched by club A's extract gets the
+    e-mail and national id the registry lacked; club B's mobile and address stay. Club
+    B's own updated extract then changes its mobile; the national id stays."""
+    born = date(1980, 2, 1)
+    nid = national_id(born)
+    folder = tmp_path / "b"
+    folder.mkdir()
+    row_b = ["1", "Kari", "Nordmann", "01.02.1980", "", "K", "", "91234567", "Bgata 1"]
+    row_b += ["5003", "Bergen"] + [""] * 8
+    (folder / "members.csv").write_text(member_csv([row_b]), encoding="utf-8")
+    _out, first = run_import(folder, "klubb-b", tmp_path, "b1")
+    assert [r["outcome"] for r in first] == ["new"]
+
+    folder_a = tmp_path / "a"
+    folder_a.mkdir()
+    row_a = ["7", "Kari", "Nordmann", "01.02.1980", nid, "K", "kari@example.no", "92345678"]
+    row_a += ["Agata 2", "0150", "Oslo"] + [""] * 8
+    (folder_a / "members.csv").write_text(member_csv([row_a]), encoding="utf-8")
+    _out, second = run_import(folder_a, "klubb-a", tmp_path, "a1")
+    assert [(r["outcome"], r["person_id"]) for r in second] == [("matched", first[0]["person_id"])]
+    person = Person.objects.get(public_id=first[0]["person_id"])
+    assert (person.email, str(person.mobile.as_e164), person.address_line, person.city) == (
+        "kari@example.no",
+        "+4791234567",
+        "Bgata 1",
+        "Bergen",
+    )
+    assert person.national_id == nid
+    assert person.national_id_hash == identity.national_id_hash(nid)
+    assert person.history.filter(history_type="~", history_change_reason="import").exists()
+
+    row_b[7] = "93456789"
+    (folder / "members.csv").write_text(member_csv([row_b]), encoding="utf-8")
+    run_import(folder, "klubb-b", tmp_path, "b2")
+    person.refresh_from_db()
+    assert str(person.mobile.as_e164) == "+4793456789"
+    assert (person.email, person.national_id, person.address_line) == (
+        "kari@example.no",
+        nid,
+        "Bgata 1",
+    )
