@@ -45,9 +45,9 @@ class MigrationError(Exception):
 class DryRun(Exception):
     """Raised inside the transaction to roll a dry run back; carries its result."""
 
-    def __init__(self, batch, totals):
+    def __init__(self, batch, lines):
         super().__init__("dry run")
-        self.batch, self.totals = batch, totals
+        self.batch, self.lines = batch, lines
 
 
 def count_rows(sources: list[tuple[str, bytes]]) -> int:
@@ -167,24 +167,36 @@ def _fail(batch: ImportBatch, message: str) -> None:
 
 
 def import_now(
-    club: Club, sources: list[tuple[str, bytes]], *, user=None, dry_run=False, progress=None
+    club: Club,
+    sources: list[tuple[str, bytes]],
+    *,
+    user=None,
+    dry_run=False,
+    progress=None,
+    report=True,
 ):
-    """The operator's path (``import_members``): the same pipeline, in this process.
-    With ``dry_run`` everything runs and everything is rolled back (R-MIG-6)."""
+    """The operator's path (``import_members``): the same pipeline, in this process;
+    returns the batch and, with ``report``, its ``report_lines`` (else None: a large
+    extract's rows are not read back for nothing). With ``dry_run`` everything runs and
+    everything is rolled back (R-MIG-6)."""
+
+    def lines(batch: ImportBatch) -> list[ReportLine] | None:
+        return report_lines(batch) if report else None
+
     with scope(club=club):
         if not dry_run:
             batch = create_batch(club, sources, user=user)
             run_batch(batch, progress=progress)
-            return batch, report_lines(batch)
+            return batch, lines(batch)
         stored = []  # the rollback undoes the rows, not the files in storage
         try:
             with transaction.atomic():
                 batch = create_batch(club, sources, user=user)
                 stored = [source.file for source in batch.sources.all()]
                 run_batch(batch, progress=progress)
-                raise DryRun(batch, report_lines(batch))
+                raise DryRun(batch, lines(batch))
         except DryRun as result:
-            return result.batch, result.totals
+            return result.batch, result.lines
         finally:
             for file in stored:
                 file.storage.delete(file.name)
@@ -222,11 +234,9 @@ def report_lines(batch: ImportBatch) -> list[ReportLine]:
         ]
 
 
-def member_totals(rows) -> dict[str, int]:
-    totals = dict.fromkeys(OUTCOMES, 0)
-    for row in rows:
-        totals[row.outcome] += 1
-    return totals
+def member_totals(batch: ImportBatch) -> dict[str, int]:
+    """The member rows' outcomes as counted by the run, every outcome named."""
+    return {**dict.fromkeys(OUTCOMES, 0), **(batch.totals or {}).get(cols.MEMBERS, {})}
 
 
 # --- review (R-MIG-4) ------------------------------------------------------------------

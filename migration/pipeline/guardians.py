@@ -114,9 +114,10 @@ def persons_by_contact(
     or mobiles, only those without a birth date when ``birthless``, as ``(pk, first name
     key, last name key, e-mail, mobile)``.
 
-    The names lead (the ``person_match_key`` index); on PostgreSQL as arrays, and the
-    numbers go both ways as the stored E.164 text, not through the phone number field,
-    which parses every number (twice)."""
+    The names lead (the ``person_match_key`` index); on PostgreSQL as arrays in binary
+    (as text, psycopg scans every element for characters to quote), and the numbers go
+    both ways as the stored E.164 text, not through the phone number field, which parses
+    every number (twice)."""
     emails = {e for e in emails if e is not None}
     mobiles = {m for m in mobiles if m is not None}
     if not names or not (emails or mobiles):
@@ -129,8 +130,8 @@ def persons_by_contact(
         rows = rows.filter(named).filter(Q(email__in=emails) | Q(mobile__in=mobiles))
         return list(rows.values_list("pk", "first_name_key", "last_name_key", "email", "mobile"))
     where = (
-        "(last_name_key, first_name_key) IN (SELECT * FROM unnest(%s::varchar[], %s::varchar[]))"
-        " AND (email = ANY(%s) OR mobile = ANY(%s))"
+        "(last_name_key, first_name_key) IN (SELECT * FROM unnest(%b, %b))"
+        " AND (email = ANY(%b) OR mobile = ANY(%b))"
     )
     if birthless:
         where += " AND birth_date IS NULL"

@@ -24,8 +24,8 @@ from datetime import date
 from operator import attrgetter
 from typing import NamedTuple
 
-from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ims.db import bulk_cursor
 from members.models import Person
@@ -34,24 +34,28 @@ from migration.pipeline import tables
 NEW, MATCHED, MERGED, REVIEW, REJECTED = "new", "matched", "merged", "review", "rejected"
 
 
-# The explanations that nearly every row gets, translated once per language rather than
-# twice per row (the file's earlier rows, then the registry).
+# The explanations that nearly every row gets, translated once per chunk (``Texts``)
+# rather than twice per row (the file's earlier rows, then the registry).
 SAME_ID_NAME_BIRTH = gettext_noop("Same national id number, name and birth date.")
 SAME_ID_NAME_CHANGED = gettext_noop(
     "Same national id number (it decides alone; the name has changed)."
 )
 SAME_NAME_BIRTH = gettext_noop("Same first name, last name and birth date.")
 NOBODY = gettext_noop("Nobody in the registry has this name and birth date.")
-_translated: dict[tuple[str | None, str], str] = {}
 
 
-def translated(message: str) -> str:
-    """``gettext(message)``, remembered per active language."""
-    key = (get_language(), message)
-    text = _translated.get(key)
-    if text is None:
-        text = _translated[key] = _(message)
-    return text
+class Texts(NamedTuple):
+    """The common explanations in the active language: looking the language up costs
+    more than matching a row does."""
+
+    same_id_name_birth: str
+    same_id_name_changed: str
+    same_name_birth: str
+    nobody: str
+
+    @classmethod
+    def now(cls) -> "Texts":
+        return cls(_(SAME_ID_NAME_BIRTH), _(SAME_ID_NAME_CHANGED), _(SAME_NAME_BIRTH), _(NOBODY))
 
 
 class Candidate(NamedTuple):
@@ -236,13 +240,20 @@ def _registry_rows(column: str, values: list) -> list[tuple]:
 
 
 def decide(
-    first: str, last: str, born: date | None, id_hash: str | None, index: RegistryIndex
+    first: str,
+    last: str,
+    born: date | None,
+    id_hash: str | None,
+    index: RegistryIndex,
+    texts: Texts | None = None,
 ) -> Decision:
-    """Match one row against ``index`` (registry persons, or earlier rows of the file)."""
+    """Match one row against ``index`` (registry persons, or earlier rows of the file);
+    ``texts``: the explanations in the active language, when the caller has them."""
+    texts = texts or Texts.now()
     if id_hash and id_hash in index.by_hash:
         hit = index.by_hash[id_hash]
         if (hit.first_key, hit.last_key, hit.birth_date) == (first, last, born):
-            reason = translated(SAME_ID_NAME_BIRTH)
+            reason = texts.same_id_name_birth
         elif (why := near_miss_reason(first, last, born, hit)) is not None:
             # One side holds a typo: the admin decides which spelling is right.
             return Decision(
@@ -253,7 +264,7 @@ def decide(
                 rule="national_id_typo",
             )
         else:
-            reason = translated(SAME_ID_NAME_CHANGED)
+            reason = texts.same_id_name_changed
         return Decision(MATCHED, reason, person_pk=hit.pk, rule="national_id")
     exact, near = [], []
     for c in index.candidates_near(born) if born else ():
@@ -284,7 +295,7 @@ def decide(
             )
         return Decision(
             MATCHED,
-            translated(SAME_NAME_BIRTH),
+            texts.same_name_birth,
             person_pk=exact[0].pk,
             rule="name_birth",
         )
@@ -297,4 +308,4 @@ def decide(
             candidates=[c.pk for c, _why in near],
             rule="near_miss",
         )
-    return Decision(NEW, translated(NOBODY), rule="new")
+    return Decision(NEW, texts.nobody, rule="new")

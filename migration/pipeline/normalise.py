@@ -264,15 +264,31 @@ def _birth_date(c: Checked, raw: str) -> date | None:
     return born
 
 
+def _valid(validate, value: str):
+    """``validate(value)``'s result (True when it returns None), or None when it raises
+    ValidationError. A ValidationError refers to itself (``error_list``), so it lives
+    until the cyclic collector runs, and through its traceback every frame up the stack
+    with their locals (a whole chunk of rows): the traceback is dropped here, so that
+    the import can leave the collector off (``importer.collector_paused``). So are the
+    tracebacks of the exceptions it was raised from (stdnum's, for a national id)."""
+    try:
+        result = validate(value)
+    except ValidationError as exc:
+        seen: set[int] = set()
+        error: BaseException | None = exc
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            error.__traceback__ = None
+            error = error.__cause__ or error.__context__
+        return None
+    return True if result is None else result
+
+
 def _email(checked: Checked, name: str, raw: str, label: str) -> str:
     value = (raw or "").strip().lower()
     if not value:
         return ""
-    try:
-        if len(value) > EMAIL_MAX:
-            raise ValidationError("too long")
-        validate_email(value)
-    except ValidationError:
+    if len(value) > EMAIL_MAX or not _valid(validate_email, value):
         checked.warn(
             name,
             "invalid_email",
@@ -302,9 +318,8 @@ def _national_id(checked: Checked, raw: str, born: date | None) -> str:
         return ""
     if len(digits) == 10:  # a spreadsheet that stored the number as a number
         digits = "0" + digits
-    try:
-        number = identity.clean_national_id(digits)
-    except ValidationError:
+    number = _valid(identity.clean_national_id, digits)
+    if number is None:
         checked.warn(
             "national_id",
             "invalid_national_id",

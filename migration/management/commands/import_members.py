@@ -34,17 +34,17 @@ class Command(BaseCommand):
         progress = ProgressBar(self.stderr) if sys.stderr.isatty() else None
         try:
             batch, rows = services.import_now(
-                target, extract.sources, dry_run=dry_run, progress=progress
+                target, extract.sources, dry_run=dry_run, progress=progress, report=bool(report)
             )
         except (services.MigrationError, ReadError) as exc:
             raise CommandError(f"{path}: {exc}") from exc
         if progress:
             progress.close()
-        totals = services.member_totals(rows)
+        totals = services.member_totals(batch)
         if report:
             write_report(report, rows)
         self.stdout.write(
-            ("Dry run, nothing written. " if dry_run else "") + f"{len(rows)} data rows:"
+            ("Dry run, nothing written. " if dry_run else "") + f"{sum(totals.values())} data rows:"
         )
         for outcome, n in totals.items():
             self.stdout.write(f"  {outcome:9} {n}")
