@@ -33,7 +33,14 @@ from migration.pipeline.chunks import RowWork
 from migration.pipeline.importer import Importer, collector_paused
 from migration.pipeline.match import MATCHED, NEW, Decision
 from migration.pipeline.normalise import Checked
-from migration.pipeline.reader import Extract, ReadError, read_path, read_sources
+from migration.pipeline.persons import new_person
+from migration.pipeline.reader import (
+    Extract,
+    ReadError,
+    count_member_rows,
+    read_path,
+    read_sources,
+)
 
 OUTCOMES = ("new", "matched", "merged", "review", "rejected")
 
@@ -52,8 +59,7 @@ class DryRun(Exception):
 
 def count_rows(sources: list[tuple[str, bytes]]) -> int:
     """Data rows of the member list, for the progress bar (a cheap first pass)."""
-    extract = read_sources(sources)
-    return sum(1 for _row in extract.members.rows)
+    return count_member_rows(sources)
 
 
 def progress_key(batch_id: int) -> str:
@@ -277,7 +283,7 @@ def resolve_review(row: ImportRow, *, user, person_id: int | None = None) -> Imp
                 rule="review",
             )
             _drop_taken_national_id(row, values)
-            ref = importer.new_person(values) if row.sheet == cols.MEMBERS else None
+            ref = new_person(values) if row.sheet == cols.MEMBERS else None
         if row.sheet == cols.MEMBERS:
             work = RowWork(
                 row.row_number, row.raw, Checked(values=values), decision=decision, person=ref

@@ -375,15 +375,12 @@ class Importer(GuardianLinks, WaitlistImport, ChunkWrites):
         elif w.decision.outcome == MATCHED:
             w.person = w.decision.person_pk
         elif w.decision.outcome == NEW:
-            w.person = chunk.made(self.new_person(w.v))
+            w.person = chunk.made(new_person(w.v, w.id_hash))
         else:
             w.candidates = list(w.decision.candidates)
             return
         self.file_index.add(Candidate(-w.number, first, last, born, w.id_hash))
         self.row_person[w.number] = w.person
-
-    def new_person(self, v: dict) -> NewPerson:
-        return new_person(v)
 
 
 @contextmanager

@@ -268,6 +268,8 @@ def decide(
         return Decision(MATCHED, reason, person_pk=hit.pk, rule="national_id")
     exact, near = [], []
     for c in index.candidates_near(born) if born else ():
+        if c.first_key != first and c.last_key != last and c.last_key != first:
+            continue  # shares no name (nor a swapped one): neither the same nor a near miss
         if (c.first_key, c.last_key, c.birth_date) == (first, last, born):
             exact.append(c)
         elif (why := near_miss_reason(first, last, born, c)) is not None:

@@ -182,9 +182,9 @@ def parse_mobile(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-# Names, cities and categories repeat across an extract's rows.
-clean_name = lru_cache(maxsize=16384)(identity.clean_name)
-name_key = lru_cache(maxsize=16384)(identity.name_key)
+# Names, cities and categories repeat across an extract's rows (both remember).
+clean_name = identity.clean_name
+name_key = identity.name_key
 
 
 def clean_text(checked: Checked, name: str, value: str, limit: int = MAX_TEXT) -> str:

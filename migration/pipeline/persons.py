@@ -28,12 +28,14 @@ class NewPerson:
     postal_code: str = ""
     city: str = ""
     national_id: str = ""  # validated, clear; encrypted when written
+    id_hash: str | None = None  # of national_id, when the row had it made already
     pk: int | None = None
     row: dict | None = None  # the table row, made ahead (``prepare_rows``) until written
 
 
-def new_person(v: dict) -> NewPerson:
-    """The person a member row describes (normalised values)."""
+def new_person(v: dict, id_hash: str | None = None) -> NewPerson:
+    """The person a member row describes (normalised values; ``id_hash`` of its national
+    id number, when known)."""
     return NewPerson(
         first_name=v["first_name"],
         last_name=v["last_name"],
@@ -45,6 +47,7 @@ def new_person(v: dict) -> NewPerson:
         postal_code=v["postal_code"],
         city=v["city"],
         national_id=v["national_id"],
+        id_hash=id_hash if v["national_id"] else None,
     )
 
 
@@ -72,7 +75,7 @@ def prepare_rows(people: list[NewPerson]) -> None:
         }
         if p.national_id:
             row["national_id_encrypted"] = identity.encrypt(p.national_id)
-            row["national_id_hash"] = identity.national_id_hash(p.national_id)
+            row["national_id_hash"] = p.id_hash or identity.national_id_hash(p.national_id)
         p.row = row
 
 

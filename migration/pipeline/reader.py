@@ -13,7 +13,7 @@ import io
 import itertools
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +26,9 @@ from migration.pipeline import columns as cols
 csv.field_size_limit(1_000_000)
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
 DELIMITERS = (";", "\t", ",")
+
+
+RowMaker = Callable[[list, list], dict | None]
 
 
 class ReadError(Exception):
@@ -71,18 +74,31 @@ def read_path(path: Path) -> Extract:
     return read_sources([(path.name, path.read_bytes())])
 
 
-def read_sources(sources: list[tuple[str, bytes]]) -> Extract:
-    """Read uploaded or on-disk files: one XLSX, one members CSV, or the three CSVs."""
+def read_sources(sources: list[tuple[str, bytes]], *, row: RowMaker | None = None) -> Extract:
+    """Read uploaded or on-disk files: one XLSX, one members CSV, or the three CSVs.
+    ``row`` makes each data row's value from its cells (``_row_dict``: {field: text});
+    counting rows needs none (``count_member_rows``)."""
+    row = row or _row_dict
     tables: dict[str, Table] = {}
     for name, data in sources:
         if name.casefold().endswith(".xlsx") or data[:2] == b"PK":
-            tables.update(read_xlsx(data))
+            tables.update(read_xlsx(data, row=row))
         else:
             kind = _kind_from_name(name)
-            tables[kind] = read_csv(data, kind)
+            tables[kind] = read_csv(data, kind, row=row)
     if cols.MEMBERS not in tables:
         raise ReadError(_("No member list was found (members.csv or the sheet Medlemmer)."))
     return Extract(tables=tables, sources=sources)
+
+
+def count_member_rows(sources: list[tuple[str, bytes]]) -> int:
+    """The member list's data rows, read as the run reads them (the same errors), without
+    making a row of values for each."""
+    return sum(1 for _row in read_sources(sources, row=_no_row).members.rows)
+
+
+def _no_row(values: list, fields: list[str | None]) -> None:
+    return None
 
 
 def _kind_from_name(name: str) -> str:
@@ -134,12 +150,12 @@ def _decode_line(line: bytes) -> str:
     return line.decode("latin-1")
 
 
-def read_csv(data: bytes, kind: str) -> Table:
-    if not data.strip():
+def read_csv(data: bytes, kind: str, *, row: RowMaker | None = None) -> Table:
+    if not data or data.isspace():
         raise ReadError(_("The file is empty."))
     text, encoding = decode(data)
     text = text.replace("\x00", "")
-    first_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    first_line = _first_line(text.lstrip("\ufeff"))
     delimiter = max(DELIMITERS, key=first_line.count)
     if first_line.count(delimiter) == 0:
         raise ReadError(
@@ -151,11 +167,22 @@ def read_csv(data: bytes, kind: str) -> Table:
     except csv.Error as exc:
         raise ReadError(_("The header line cannot be read: %(error)s") % {"error": exc}) from exc
     fields = map_headers(headers, kind)
-    rows = _csv_rows(reader, fields, text.lstrip("\ufeff"), delimiter)
+    rows = _csv_rows(reader, fields, text.lstrip("\ufeff"), delimiter, row or _row_dict)
     return Table(kind, headers, fields, rows, encoding, delimiter)
 
 
-def _csv_rows(reader, fields, text: str, delimiter: str) -> Iterator[tuple[int, dict]]:
+def _first_line(text: str) -> str:
+    """The first line of ``text`` as ``splitlines`` cuts it ("" for blank text), without
+    cutting the whole text into lines."""
+    if not text or text.isspace():
+        return ""
+    end = text.find("\n")
+    return (text if end < 0 else text[: end + 1]).splitlines()[0]
+
+
+def _csv_rows(
+    reader, fields, text: str, delimiter: str, row: RowMaker
+) -> Iterator[tuple[int, dict]]:
     number, last_start = 0, None
     while True:
         start = reader.line_num
@@ -173,7 +200,7 @@ def _csv_rows(reader, fields, text: str, delimiter: str) -> Iterator[tuple[int, 
         if not any(v.strip() for v in values):
             continue  # blank lines are not data rows
         number += 1
-        yield number, _row_dict(values, fields)
+        yield number, row(values, fields)
 
 
 _BLOCK = 1 << 20  # characters
@@ -259,7 +286,7 @@ def map_headers(headers: list, kind: str) -> list[str | None]:
     return fields
 
 
-def read_xlsx(data: bytes) -> dict[str, Table]:
+def read_xlsx(data: bytes, *, row: RowMaker | None = None) -> dict[str, Table]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
@@ -278,18 +305,19 @@ def read_xlsx(data: bytes) -> dict[str, Table]:
         while headers and not headers[-1].strip():
             headers.pop()
         fields = map_headers(headers, kind)
-        tables[kind] = Table(kind, headers, fields, _xlsx_rows(rows, fields), "xlsx", "")
+        cells = _xlsx_rows(rows, fields, row or _row_dict)
+        tables[kind] = Table(kind, headers, fields, cells, "xlsx", "")
     return tables
 
 
-def _xlsx_rows(rows, fields) -> Iterator[tuple[int, dict]]:
+def _xlsx_rows(rows, fields, row: RowMaker) -> Iterator[tuple[int, dict]]:
     number = 0
     for values in rows:
         cells = [_cell(v) for v in values]
         if not any(c.strip() for c in cells):
             continue
         number += 1
-        yield number, _row_dict(cells, fields)
+        yield number, row(cells, fields)
 
 
 def _cell(value) -> str:
