@@ -1,7 +1,7 @@
 -- Checksums of what an import wrote, to compare two runs of bench/import.py (two databases):
 --   psql -h 127.0.0.1 -U postgres -At -f bench/import_checksums.sql ims_bench_import
 -- Ids are compared too: both databases are made afresh by the bench, so equal code gives equal ids
--- (not a mandate's own id: mandates are made chunk by chunk since the sixth round, by payer before).
+-- (not a mandate's own id: it says only in which order the payers were found).
 select 'importrow', md5(string_agg(concat_ws('|', sheet, row_number, outcome, rule, reason, person_id, merged_into_row, candidates::text, raw::text, "values"::text, problems::text, codes), E'\n' order by sheet, row_number)) from migration_importrow;
 select 'person', count(*), md5(string_agg(concat_ws('|', id, first_name, last_name, first_name_key, last_name_key, birth_date, gender, email, mobile, address_line, postal_code, city, national_id_hash), E'\n' order by id)) from members_person;
 select 'membership', count(*), md5(string_agg(concat_ws('|', id, club_id, person_id, category_id, status, source, member_number, payment_method, next_billing_date, started_on), E'\n' order by id)) from members_membership;

@@ -136,6 +136,7 @@ def run_batch(batch: ImportBatch, *, progress: Callable[[int, int], None] | None
                 locked.club, read_sources(sources), locked, user=locked.created_by, progress=report
             )
             locked.totals = importer.run(total)
+            billing_avtalegiro.mandates_from_import(locked)  # Betalingsmåte AvtaleGiro
             locked.status = ImportBatch.Status.DONE
             locked.started_at = locked.started_at or timezone.now()
             locked.finished_at = timezone.now()

@@ -13,7 +13,7 @@ from .claims import (
     unclaimable,
     write_claims,
 )
-from .importing import AVTALEGIRO, mandates_from_import
+from .importing import mandates_from_import
 from .mandates import (
     AvtaleGiroError,
     active_mandate,
@@ -27,7 +27,6 @@ from .mandates import (
 )
 
 __all__ = [
-    "AVTALEGIRO",
     "AvtaleGiroError",
     "active_mandate",
     "billing_settings",

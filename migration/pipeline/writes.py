@@ -7,7 +7,6 @@ the run's ``Writer`` (``migration.pipeline.writer``), which sends them in this o
 from django.db import connection
 from django.utils import timezone
 
-from billing import avtalegiro as billing_avtalegiro
 from members import identity
 from members import signals as member_signals
 from members.models import GroupMember, Membership, Person
@@ -16,12 +15,11 @@ from migration.pipeline import columns as cols
 from migration.pipeline import tables
 from migration.pipeline.chunks import Chunk, RowWork, pk_of
 from migration.pipeline.guardians import contact_text
-from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED
+from migration.pipeline.match import MATCHED, NEW, REJECTED
 from migration.pipeline.persons import NewPerson, write_new_persons
 
 MEMBERSHIP_UPDATES = ("category_id", "member_number", "payment_method", "next_billing_date")
 CONTACT_FIELDS = ("email", "mobile", "address_line", "postal_code", "city")
-LINKED = (NEW, MATCHED, MERGED)  # the outcomes that link a row to a person
 
 
 class ChunkWrites:
@@ -33,16 +31,6 @@ class ChunkWrites:
         self.apply_rows(works, chunk)
         records = [self.member_row(w) for w in works]
         self.writer.submit(tables.TableWriter(ImportRow).insert, records, ids)
-        # Betalingsmåte AvtaleGiro (R-BIL-7): the payers' mandates, as the chunk's rows
-        # are written (billing reads them), rather than for the whole batch at the end.
-        if avtalegiro := {
-            pk_of(w.person)
-            for w in works
-            if w.person is not None
-            and w.decision.outcome in LINKED
-            and w.v["payment_method"] == billing_avtalegiro.AVTALEGIRO
-        }:
-            self.writer.submit(billing_avtalegiro.mandates_from_import, self.batch, avtalegiro)
         self.writer.release()
 
     def member_row(self, w: RowWork) -> dict:
