@@ -282,5 +282,6 @@ REMINDER_FEE_CAP = Decimal(env.str("REMINDER_FEE_CAP", default="75.00"))
 # --- Import (migration) ------------------------------------------------------------------
 # MIGRATION_PIPELINE: on PostgreSQL, an import decides each chunk of member rows on a
 # connection of its own while the chunk before is written (migration.pipeline.importer).
-# False runs one step after the other; the tests compare the two.
+# False (environment MIGRATION_PIPELINE=false) runs one step after the other: the tests
+# compare the two, and a profiler sees every step in one thread.
 MIGRATION_PIPELINE = env.bool("MIGRATION_PIPELINE", default=True)
