@@ -19,11 +19,14 @@ importer writes here:
 import itertools
 import json
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import orjson
 from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
+from psycopg._copy_base import TextFormatter  # the formatter of copy.write_row
+from psycopg.adapt import Transformer
 from simple_history.utils import get_history_manager_for_model
 
 from ims.db import bulk_cursor, psycopg3
@@ -38,6 +41,40 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> N
     with bulk_cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def copy_text(rows: Iterable[Sequence]) -> bytes:
+    """``rows`` (values prepared for the database) in COPY's text format, made by
+    psycopg's own formatter — the one ``copy.write_row`` uses — in the calling thread, so
+    that the thread that sends them (``copy_data``) has only to send."""
+    formatter = TextFormatter(Transformer(connection.connection))
+    out = bytearray()
+    for row in rows:
+        out += formatter.write_row(row)
+    out += formatter.end()
+    return bytes(out)
+
+
+def copy_data(table: str, columns: Sequence[str], data: bytes) -> None:
+    """COPY rows already in COPY's text format (``copy_text``) into ``table``."""
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    with bulk_cursor() as cursor, cursor.copy(statement) as copy:
+        copy.write(data)
+
+
+class Prepared(NamedTuple):
+    """Rows made ready for one table (``TableWriter.prepare``), written by ``write``."""
+
+    table: str
+    columns: list[str]
+    rows: bytes | list  # COPY text on PostgreSQL; the rows' values elsewhere
+
+    def write(self) -> None:
+        if isinstance(self.rows, bytes):
+            copy_data(self.table, self.columns, self.rows)
+        else:
+            insert_rows(self.table, self.columns, self.rows)
 
 
 # SQLite takes at most 999 parameters in old versions; stay well below.
@@ -75,7 +112,20 @@ class TableWriter:
             return []
         if ids is None:
             ids = reserve_ids(self.model, len(rows))
-        columns = [self.pk_column, *(f.column for f in self.fields)]
+        insert_rows(self.table, self.columns(), self.values(rows, ids))
+        return ids
+
+    def prepare(self, rows: list[dict], ids: list[int]) -> Prepared:
+        """``insert``'s rows made ready here (on PostgreSQL as COPY text), to be written
+        by ``Prepared.write`` in another thread."""
+        values = self.values(rows, ids)
+        return Prepared(self.table, self.columns(), copy_text(values) if fast() else values)
+
+    def columns(self) -> list[str]:
+        return [self.pk_column, *(f.column for f in self.fields)]
+
+    def values(self, rows: list[dict], ids: list[int]) -> list[list]:
+        """Each row's values in ``columns`` order, ready for the database."""
         attnames = [f.attname for f in self.fields]
         defaults = self.defaults
         per_row = [f for f in self.fields if f.attname in self.per_row]
@@ -111,8 +161,7 @@ class TableWriter:
                     row[f.attname] = f.default()
             values = {**defaults, **row}  # one merge in C rather than a test per column
             out.append(prep([pk, *map(values.__getitem__, attnames)]))
-        insert_rows(self.table, columns, out)
-        return ids
+        return out
 
 
 class JsonText(str):

@@ -30,7 +30,9 @@ class ChunkWrites:
         ids = tables.reserve_ids(ImportRow, len(works))
         self.apply_rows(works, chunk)
         records = [self.member_row(w) for w in works]
-        self.writer.submit(tables.TableWriter(ImportRow).insert, records, ids)
+        # Made ready here (COPY text), while the writing thread writes the rest: the
+        # writing thread, the slowest of the three, has only to send them.
+        self.writer.submit(tables.TableWriter(ImportRow).prepare(records, ids).write)
         self.writer.release()
 
     def member_row(self, w: RowWork) -> dict:
