@@ -3,6 +3,7 @@ operator's command, end exactly as ``club-b/truth.csv`` says (SPEC §4, R-MIG-1.
 
 import contextlib
 import hashlib
+import io
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import transaction
 from django_scopes import scopes_disabled
 from openpyxl import Workbook
@@ -448,6 +450,28 @@ def test_dry_run_writes_nothing_but_reports_the_same(clubs, tmp_path, settings):
     ]
     sheets = [line for line in dry_out.splitlines() if line.startswith(("groups:", "waitlist:"))]
     assert sheets and all(line in real_out.splitlines() for line in sheets)
+
+
+def test_without_report_the_totals_come_from_the_batch_and_no_row_is_read_back(
+    clubs, tmp_path, monkeypatch
+):
+    """R-MIG-2: ``import_members`` without ``--report`` prints the same totals as with it
+    (counted by the run), without reading every row back for a report nobody asked for."""
+    _out, with_report = run_import(CLUB_A, "klubb-a", tmp_path, "report-a", "--dry-run")
+
+    def read_back(batch):
+        raise AssertionError("the rows were read back without --report")
+
+    monkeypatch.setattr(services, "report_lines", read_back)
+    out = io.StringIO()
+    call_command("import_members", str(CLUB_A), "--club", "klubb-a", "--dry-run", stdout=out)
+    printed = printed_totals(out.getvalue())
+    assert printed == {
+        **dict.fromkeys(services.OUTCOMES, 0),
+        **Counter(r["outcome"] for r in with_report),
+    }
+    n = len(sample_rows(CLUB_A / "members.csv"))
+    assert sum(printed.values()) == n and f"{n} data rows" in out.getvalue()
 
 
 def test_same_extract_as_one_xlsx_workbook_gives_the_same_outcomes(clubs, tmp_path):
