@@ -391,7 +391,7 @@ def collector_paused():
     a young collection per chunk visits every object the chunk keeps (~1.5 s of a
     100,000-row run). A chunk's rows are freed by their reference counts; what would
     keep one alive in a cycle is avoided where it starts (``normalise._valid``), and
-    ``tests/migration/test_pipeline.py`` checks that a run leaves no chunk behind."""
+    ``tests/migration/test_batches.py`` checks that a run leaves no row behind."""
     enabled = gc.isenabled()
     gc.disable()
     try:
