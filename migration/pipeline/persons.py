@@ -12,7 +12,7 @@ from datetime import date
 
 from members import identity
 from members.models import Person
-from migration.pipeline.tables import TableWriter, reserve_ids, write_history
+from migration.pipeline.tables import reserve_ids, write_history
 from migration.pipeline.writer import Writer
 
 
@@ -92,10 +92,7 @@ def write_new_persons(
     ids = reserve_ids(Person, len(people))
     for p, pk in zip(people, ids, strict=True):
         p.pk, p.row = pk, None
-    (writer or Writer()).submit(_insert_persons, rows, ids, user, reason)
+    writer = writer or Writer()
+    writer.insert(Person, rows, ids)
+    writer.submit(write_history, Person, ids, "+", user=user, reason=reason)
     return ids
-
-
-def _insert_persons(rows: list[dict], ids: list[int], user, reason: str) -> None:
-    TableWriter(Person).insert(rows, ids)
-    write_history(Person, ids, "+", user=user, reason=reason)

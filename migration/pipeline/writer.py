@@ -14,7 +14,9 @@ pipeline's tests check that both end in the same rows.
 """
 
 import contextvars
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 from django.db import connections
 
@@ -24,6 +26,7 @@ from migration.pipeline import tables
 class Writer:
     def __init__(self, *, threaded: bool = False):
         self.held: list[tuple] = []
+        self.laters: list[Later] = []  # rows to make ready at the next ``release``
         self.collected: list = []  # model instances, stored together at ``release``
         self.pending: list[Future] = []
         self.failed = False
@@ -45,13 +48,21 @@ class Writer:
             return
         self.held.append((contextvars.copy_context(), write, args, kwargs))
 
-    def insert(self, model, rows: list[dict]) -> list[int]:
-        """Reserve ids for ``rows`` of ``model`` now, and insert them (``tables``) as a
-        write; returns the ids."""
+    def insert(self, model, rows: list[dict], ids: list[int] | None = None) -> list[int]:
+        """Insert ``rows`` of ``model`` (``tables``) as a write, with the ``ids``
+        reserved for them (here, now, when not given); returns the ids. The rows are
+        made ready (COPY text) in this thread just after ``release``, while the writing
+        thread writes what came before them; it only sends them."""
         if not rows:
             return []
-        ids = tables.reserve_ids(model, len(rows))
-        self.submit(tables.TableWriter(model).insert, rows, ids)
+        if ids is None:
+            ids = tables.reserve_ids(model, len(rows))
+        if self.pool is None:
+            tables.TableWriter(model).insert(rows, ids)
+            return ids
+        later = Later(partial(tables.TableWriter(model).prepare, rows, ids))
+        self.laters.append(later)
+        self.held.append((contextvars.copy_context(), later.write, (), {}))
         return ids
 
     def collect(self, instance) -> None:
@@ -67,6 +78,13 @@ class Writer:
         held, self.held = self.held, []
         for context, write, args, kwargs in held:
             self.pending.append(self.pool.submit(self._run, context, write, args, kwargs))
+        laters, self.laters = self.laters, []
+        try:
+            for later in laters:
+                later.make()
+        finally:  # the writing thread waits for each: never leave one unmade
+            for later in laters:
+                later.abandon()
 
     def _run(self, context, write, args, kwargs) -> None:
         if self.failed:  # the transaction is lost: the rest would only fail again
@@ -90,7 +108,7 @@ class Writer:
     def close(self) -> None:
         """Wait for what was sent (its errors are ``drain``'s), then give the connection
         back to the run's thread alone; later writes run at once."""
-        self.held, self.collected = [], []
+        self.held, self.collected, self.laters = [], [], []
         if self.pool is None:
             return
         for future in self.pending:
@@ -100,3 +118,34 @@ class Writer:
         self.pool.shutdown()
         self.pool = None
         self.connection.dec_thread_sharing()
+
+
+class Later:
+    """Rows of one table made ready by the run's thread after ``Writer.release`` and
+    written in their turn by the writing thread, which waits for them if it gets there
+    first."""
+
+    def __init__(self, make):
+        self.make_rows = make
+        self.done = threading.Event()
+        self.prepared: tables.Prepared | None = None
+        self.error: BaseException | None = None
+
+    def make(self) -> None:
+        try:
+            self.prepared = self.make_rows()
+        except BaseException as exc:  # raised in the writing thread, then by ``drain``
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def abandon(self) -> None:
+        if not self.done.is_set():
+            self.error = RuntimeError("rows to write were never made ready")
+            self.done.set()
+
+    def write(self) -> None:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        self.prepared.write()

@@ -30,9 +30,7 @@ class ChunkWrites:
         ids = tables.reserve_ids(ImportRow, len(works))
         self.apply_rows(works, chunk)
         records = [self.member_row(w) for w in works]
-        # Made ready here (COPY text), while the writing thread writes the rest: the
-        # writing thread, the slowest of the three, has only to send them.
-        self.writer.submit(tables.TableWriter(ImportRow).prepare(records, ids).write)
+        self.writer.insert(ImportRow, records, ids)  # made ready here, after the release
         self.writer.release()
 
     def member_row(self, w: RowWork) -> dict:
@@ -205,7 +203,10 @@ class ChunkWrites:
                     if membership_pk:
                         changed.add(membership_pk)
         ids = tables.reserve_ids(Membership, len(new)) if new else []
-        self.writer.submit(self.insert_memberships, list(new.values()), ids)
+        self.writer.insert(Membership, list(new.values()), ids)
+        self.writer.submit(
+            tables.write_history, Membership, ids, "+", user=self.user, reason="import"
+        )
         self.created("membership", ids)
         self.activated = [  # matched persons' new memberships are active at once
             pk
@@ -234,10 +235,6 @@ class ChunkWrites:
         return {person: m for person, (m, _v) in existing.items()} | dict(
             zip(new, ids, strict=True)
         )
-
-    def insert_memberships(self, rows: list[dict], ids: list[int]) -> None:
-        tables.TableWriter(Membership).insert(rows, ids)
-        tables.write_history(Membership, ids, "+", user=self.user, reason="import")
 
     def write_group_links(self, works: list[RowWork], memberships: dict[int, int]) -> list[int]:
         """The rows' group places that are new; returns their ids."""

@@ -17,7 +17,7 @@ from django_scopes import scopes_disabled
 from members.models import GroupMember, Membership, Person
 from migration import services
 from migration.models import ImportBatch, ImportRow
-from migration.pipeline import importer
+from migration.pipeline import importer, tables
 from migration.tasks import run_import
 
 from .helpers import run_import as run_command
@@ -102,14 +102,23 @@ def test_the_pipelined_run_ends_as_the_plain_one(tmp_path, monkeypatch, deciding
     assert pipelined == plain
 
 
-@pytest.mark.parametrize("where", ["write_chunk", "insert_memberships"])
-def test_a_crash_while_the_next_chunk_is_decided_writes_nothing(monkeypatch, where):
+@pytest.mark.parametrize(
+    "owner, where",
+    [
+        (importer.Importer, "write_chunk"),
+        (tables.Prepared, "write"),
+        (tables.TableWriter, "prepare"),
+    ],
+    ids=["run's thread", "writing thread", "rows made ready after the release"],
+)
+def test_a_crash_while_the_next_chunk_is_decided_writes_nothing(monkeypatch, owner, where):
     """The second chunk fails, while the third is being decided — in the run's thread
-    (``write_chunk``) or in the writing thread (``insert_memberships``, a database
-    error): nothing is written, the batch says why, the other threads' connections are
-    given back, and the batch runs again to the end."""
+    (``write_chunk``), in the writing thread (``Prepared.write``, a database error), or
+    while the run's thread makes rows ready that the writing thread waits for
+    (``TableWriter.prepare``): nothing is written, the batch says why, the other
+    threads' connections are given back, and the batch runs again to the end."""
     monkeypatch.setattr(importer, "CHUNK", 40)
-    original = getattr(importer.Importer, where)
+    original = getattr(owner, where)
     calls = {"n": 0}
 
     def crash_on_second(self, *args):
@@ -123,7 +132,7 @@ def test_a_crash_while_the_next_chunk_is_decided_writes_nothing(monkeypatch, whe
         batch = services.create_batch(clubs.a, sources("club-a"))
         before = Person.objects.count()
     backends = connected_backends()
-    monkeypatch.setattr(importer.Importer, where, crash_on_second)
+    monkeypatch.setattr(owner, where, crash_on_second)
     with pytest.raises(IntegrityError):
         run_import(batch.pk)  # the worker's task
     batch.refresh_from_db()
@@ -133,7 +142,7 @@ def test_a_crash_while_the_next_chunk_is_decided_writes_nothing(monkeypatch, whe
         assert not ImportRow.objects.filter(batch=batch).exists()
     assert connected_backends() == backends  # the deciding thread's connection is gone
 
-    monkeypatch.setattr(importer.Importer, where, original)
+    monkeypatch.setattr(owner, where, original)
     with scopes_disabled():
         assert services.retry_batch(batch)
     run_import(batch.pk)
