@@ -28,7 +28,17 @@ ENCODINGS = ("utf-8", "cp1252", "latin-1")
 DELIMITERS = (";", "\t", ",")
 
 
-RowMaker = Callable[[list, list], dict | None]
+RowMaker = Callable[[list, list], dict | None]  # a data row's value from its cells
+
+
+def _row_dict(values: list, fields: list[str | None]) -> dict:
+    row = {}
+    for i, name in enumerate(fields):
+        if name is not None:
+            row[name] = values[i] if i < len(values) else ""
+    if len(values) > len(fields) and any(str(v).strip() for v in values[len(fields) :]):
+        row["_extra"] = [str(v) for v in values[len(fields) :]]
+    return row
 
 
 class ReadError(Exception):
@@ -74,11 +84,10 @@ def read_path(path: Path) -> Extract:
     return read_sources([(path.name, path.read_bytes())])
 
 
-def read_sources(sources: list[tuple[str, bytes]], *, row: RowMaker | None = None) -> Extract:
+def read_sources(sources: list[tuple[str, bytes]], *, row: RowMaker = _row_dict) -> Extract:
     """Read uploaded or on-disk files: one XLSX, one members CSV, or the three CSVs.
     ``row`` makes each data row's value from its cells (``_row_dict``: {field: text});
     counting rows needs none (``count_member_rows``)."""
-    row = row or _row_dict
     tables: dict[str, Table] = {}
     for name, data in sources:
         if name.casefold().endswith(".xlsx") or data[:2] == b"PK":
@@ -150,7 +159,7 @@ def _decode_line(line: bytes) -> str:
     return line.decode("latin-1")
 
 
-def read_csv(data: bytes, kind: str, *, row: RowMaker | None = None) -> Table:
+def read_csv(data: bytes, kind: str, *, row: RowMaker = _row_dict) -> Table:
     if not data or data.isspace():
         raise ReadError(_("The file is empty."))
     text, encoding = decode(data)
@@ -167,7 +176,7 @@ def read_csv(data: bytes, kind: str, *, row: RowMaker | None = None) -> Table:
     except csv.Error as exc:
         raise ReadError(_("The header line cannot be read: %(error)s") % {"error": exc}) from exc
     fields = map_headers(headers, kind)
-    rows = _csv_rows(reader, fields, text.lstrip("\ufeff"), delimiter, row or _row_dict)
+    rows = _csv_rows(reader, fields, text.lstrip("\ufeff"), delimiter, row)
     return Table(kind, headers, fields, rows, encoding, delimiter)
 
 
@@ -243,16 +252,6 @@ def _check_quotes_closed(text: str, start: int, delimiter: str) -> None:
             ) from exc
 
 
-def _row_dict(values: list, fields: list[str | None]) -> dict:
-    row = {}
-    for i, name in enumerate(fields):
-        if name is not None:
-            row[name] = values[i] if i < len(values) else ""
-    if len(values) > len(fields) and any(str(v).strip() for v in values[len(fields) :]):
-        row["_extra"] = [str(v) for v in values[len(fields) :]]
-    return row
-
-
 def map_headers(headers: list, kind: str) -> list[str | None]:
     """Canonical field per header; raises ReadError naming unknown and missing columns."""
     _sheet, columns, required = cols.SHEETS[kind]
@@ -286,7 +285,7 @@ def map_headers(headers: list, kind: str) -> list[str | None]:
     return fields
 
 
-def read_xlsx(data: bytes, *, row: RowMaker | None = None) -> dict[str, Table]:
+def read_xlsx(data: bytes, *, row: RowMaker = _row_dict) -> dict[str, Table]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
@@ -305,8 +304,7 @@ def read_xlsx(data: bytes, *, row: RowMaker | None = None) -> dict[str, Table]:
         while headers and not headers[-1].strip():
             headers.pop()
         fields = map_headers(headers, kind)
-        cells = _xlsx_rows(rows, fields, row or _row_dict)
-        tables[kind] = Table(kind, headers, fields, cells, "xlsx", "")
+        tables[kind] = Table(kind, headers, fields, _xlsx_rows(rows, fields, row), "xlsx", "")
     return tables
 
 

@@ -18,7 +18,8 @@ importer writes here:
 
 import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import orjson
@@ -36,9 +37,7 @@ fast = psycopg3  # PostgreSQL through psycopg 3: COPY and arrays as one paramete
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     """COPY ``rows`` (values already prepared for the database) into ``table``."""
-    quote = connection.ops.quote_name
-    statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    with bulk_cursor() as cursor, cursor.copy(statement) as copy:
+    with _copy_into(table, columns) as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -57,10 +56,17 @@ def copy_text(rows: Iterable[Sequence]) -> bytes:
 
 def copy_data(table: str, columns: Sequence[str], data: bytes) -> None:
     """COPY rows already in COPY's text format (``copy_text``) into ``table``."""
+    with _copy_into(table, columns) as copy:
+        copy.write(data)
+
+
+@contextmanager
+def _copy_into(table: str, columns: Sequence[str]) -> Iterator:
+    """psycopg's ``Copy`` of ``COPY table (columns) FROM STDIN`` on the bulk cursor."""
     quote = connection.ops.quote_name
     statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     with bulk_cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write(data)
+        yield copy
 
 
 class Prepared(NamedTuple):

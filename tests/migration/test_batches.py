@@ -4,6 +4,7 @@ import gc
 from pathlib import Path
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 
@@ -261,3 +262,20 @@ def test_a_run_leaves_no_row_behind_for_the_cyclic_collector(club):
         problems = list(ImportRow.objects.filter(batch=batch).values_list("codes", flat=True))
     assert {"invalid_email", "invalid_national_id"} <= set(",".join(problems).split(","))
     assert left == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SET CONSTRAINTS: PostgreSQL")
+def test_foreign_keys_are_deferred_again_after_a_run(club):
+    """The run checks foreign keys as it writes (``constraints_checked_as_written``);
+    afterwards the transaction's constraints are deferred again, as Django declares
+    them: a caller's row may name a person written later in the same transaction."""
+    with scope(club=club):
+        services.import_now(club, members_csv("1;Kari;Lund;05.06.1980;98765432;;"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('members_person', 'id'))")
+        later_id = cursor.fetchone()[0]
+    with transaction.atomic():
+        Membership.objects.create(club=club, person_id=later_id)  # the person comes next
+        Person.objects.create(id=later_id, first_name="Åse", last_name="Berg")
+    with scopes_disabled():
+        assert Membership.objects.filter(person_id=later_id).exists()
