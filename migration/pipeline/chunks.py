@@ -11,6 +11,7 @@ from migration.pipeline.guardians import GuardianPlan
 from migration.pipeline.match import Decision
 from migration.pipeline.normalise import Checked, name_key
 from migration.pipeline.persons import NewPerson
+from migration.pipeline.stored import Stored
 
 
 def pk_of(ref) -> int | None:
@@ -49,11 +50,13 @@ class RowWork:
 
 @dataclass
 class Chunk:
-    """A chunk of member rows, decided: the rows, their guardians (``plan_guardians``)
-    and the guardians written before it that rows of it turned out to be."""
+    """A chunk of member rows, decided: the rows, their guardians (``plan_guardians``),
+    what the database held for them (``stored``) and the guardians written before it
+    that rows of it turned out to be."""
 
     works: list[RowWork]
     guardians: GuardianPlan | None = None
+    stored: Stored = field(default_factory=Stored)
     birthless: list[tuple[NewPerson | int, dict]] = field(default_factory=list)
     fresh: set[int] = field(default_factory=set)  # ids of the NewPersons decided here
 

@@ -13,7 +13,6 @@ from migration.models import ImportCreated
 from migration.pipeline import tables
 from migration.pipeline.match import MERGED
 from migration.pipeline.persons import NewPerson, write_new_persons
-from migration.pipeline.tables import select_in
 
 
 @dataclass
@@ -70,7 +69,9 @@ class GuardianLinks:
             plan.links.append((w.person, guardian))
         return plan
 
-    def write_guardians(self, plan: GuardianPlan) -> None:
+    def write_guardians(self, plan: GuardianPlan, stored) -> None:
+        """The plan's new guardians and links; the links stored already (``stored``, a
+        ``migration.pipeline.stored.Stored``, and what the run wrote) are left out."""
         self.created(
             "person",
             write_new_persons(
@@ -81,17 +82,10 @@ class GuardianLinks:
         pairs = {(_pk(child), _pk(g)) for child, g in plan.links if _pk(child) != _pk(g)}
         if not pairs:
             return
-        existing = set(
-            select_in(
-                Through,
-                ["from_person_id", "to_person_id"],
-                "from_person_id",
-                {c for c, _g in pairs},
-            )
-        )
-        fresh = sorted(pairs - existing)
+        fresh = sorted(pair for pair in pairs if not self.written.has_guardian_link(stored, pair))
         if not fresh:
             return
+        self.written.guardian_links.update(fresh)
         self.writer.insert(Through, [{"from_person_id": c, "to_person_id": g} for c, g in fresh])
         self.writer.collect(
             ImportCreated(

@@ -46,6 +46,7 @@ from migration.pipeline.normalise import (
 )
 from migration.pipeline.persons import NewPerson, new_person, prepare_rows
 from migration.pipeline.reader import Extract
+from migration.pipeline.stored import Written
 from migration.pipeline.waitlist import WaitlistImport
 from migration.pipeline.writer import Writer
 from migration.pipeline.writes import ChunkWrites
@@ -92,6 +93,7 @@ class Importer(GuardianLinks, WaitlistImport, ChunkWrites):
         self.registry = match.RegistryCache()
         self.row_person: dict[int, NewPerson | int] = {}
         self.guardians: dict[tuple, NewPerson | int] = {}
+        self.written = Written()  # what the run wrote that later chunks must know
         self.pipelined = False
         self.writer = Writer()
         self.categories = {
@@ -265,6 +267,7 @@ class Importer(GuardianLinks, WaitlistImport, ChunkWrites):
         for w in valid:
             self.decide_member(w, index, by_public_id, chunk, texts)
         chunk.guardians = self.plan_guardians([w for w in works if w.person is not None])
+        chunk.stored = self.read_stored(works, chunk.guardians)
         prepare_rows(
             [w.person for w in valid if w.decision.outcome == NEW and id(w.person) in chunk.fresh]
             + chunk.guardians.new

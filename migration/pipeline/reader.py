@@ -119,35 +119,90 @@ def _kind_from_name(name: str) -> str:
     return cols.MEMBERS
 
 
-@functools.lru_cache(maxsize=2)
-def decode(data: bytes) -> tuple[str, str]:
-    """Decode with the first encoding that fits; Latin-1 always fits as the last resort.
-    An import reads its files several times (the operator's check, the batch's check,
-    the row count for the progress bar, the run): the same bytes are decoded once."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-        try:
-            return data.decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if _UTF8_MULTIBYTE.search(data):
-        # Mostly UTF-8 with a few Windows-1252 bytes (lines pasted from another program):
-        # each line is read in the encoding that fits it.
-        lines = data.splitlines(keepends=True)
-        return "".join(_decode_line(line) for line in lines), "utf-8+cp1252"
-    for encoding in ENCODINGS[1:]:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise ReadError(_("The file's text encoding could not be read."))  # unreachable: latin-1
+@dataclass(frozen=True)
+class Text:
+    """A CSV file's text, decoded a block of about a megabyte at a time each time it is
+    read (``lines``): never as one string, which for a large extract takes two to four
+    bytes a character for as long as the run reads it (70 MB for 17 MB of
+    Windows-1252 with one dash or curly quote in it). ``encoding`` is the first that
+    fits (``of``)."""
+
+    data: bytes
+    start: int  # after a UTF-8 byte order mark
+    encoding: str
+
+    @classmethod
+    @functools.lru_cache(maxsize=2)
+    def of(cls, data: bytes) -> "Text":
+        """Decoded with the first encoding that fits; Latin-1 always fits as the last
+        resort. Mostly UTF-8 with a few Windows-1252 bytes (lines pasted from another
+        program): each line is read in the encoding that fits it. An import reads its
+        files several times (the operator's check, the row count for the progress bar,
+        the run): the encoding of the same bytes is found once (the search for UTF-8
+        characters alone takes a quarter of a second for a large extract)."""
+        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        if start and _fits(data, start, "utf-8"):
+            return cls(data, start, "utf-8-sig")
+        if _fits(data, start, "utf-8"):
+            return cls(data, start, "utf-8")
+        if _UTF8_MULTIBYTE.search(data, start):
+            return cls(data, start, "utf-8+cp1252")
+        for encoding in ENCODINGS[1:]:
+            if _fits(data, start, encoding):
+                return cls(data, start, encoding)
+        raise ReadError(_("The file's text encoding could not be read."))  # unreachable
+
+    def blocks(self) -> Iterator[str]:
+        """The text a block at a time, each ending just after an LF (so a CRLF is never
+        cut in two, nor a UTF-8 character), without NUL characters or a leading BOM."""
+        first = True
+        for part in _byte_blocks(self.data, self.start):
+            if self.encoding == "utf-8+cp1252":
+                block = "".join(_decode_line(line) for line in part.splitlines(keepends=True))
+            else:
+                block = part.decode(self.encoding.removesuffix("-sig"))
+            block = block.replace("\x00", "")
+            if first:
+                block, first = block.lstrip("\ufeff"), False
+            yield block
+
+    def lines(self) -> Iterator[str]:
+        """The lines as ``io.StringIO(text, newline="")`` yields them (ended by CRLF, CR
+        or LF, which are kept), a block at a time: a line at a time in Python costs a
+        second per 100,000 rows."""
+        return itertools.chain.from_iterable(
+            io.StringIO(block, newline="") for block in self.blocks()
+        )
+
+    def first_line(self) -> str:
+        """The first line as ``splitlines`` cuts it ("" for blank text); the first block
+        holds all of it (it ends after an LF beyond its first megabyte, or at the end)."""
+        block = next(self.blocks(), "")
+        if not block or block.isspace():
+            return ""
+        end = block.find("\n")
+        return (block if end < 0 else block[: end + 1]).splitlines()[0]
 
 
+_BLOCK = 1 << 20  # bytes
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+
+
+def _byte_blocks(data: bytes, start: int) -> Iterator[bytes]:
+    while start < len(data):
+        end = data.find(b"\n", start + _BLOCK)
+        end = len(data) if end < 0 else end + 1
+        yield data[start:end]
+        start = end
+
+
+def _fits(data: bytes, start: int, encoding: str) -> bool:
+    try:
+        for part in _byte_blocks(data, start):
+            part.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decode_line(line: bytes) -> str:
@@ -162,35 +217,25 @@ def _decode_line(line: bytes) -> str:
 def read_csv(data: bytes, kind: str, *, row: RowMaker = _row_dict) -> Table:
     if not data or data.isspace():
         raise ReadError(_("The file is empty."))
-    text, encoding = decode(data)
-    text = text.replace("\x00", "")
-    first_line = _first_line(text.lstrip("\ufeff"))
+    text = Text.of(data)
+    first_line = text.first_line()
     delimiter = max(DELIMITERS, key=first_line.count)
     if first_line.count(delimiter) == 0:
         raise ReadError(
             _("The first line has no column separator (; , or tab): this is not a CSV extract.")
         )
-    reader = csv.reader(_lines(text.lstrip("\ufeff")), delimiter=delimiter)
+    reader = csv.reader(text.lines(), delimiter=delimiter)
     try:
         headers = next(reader)
     except csv.Error as exc:
         raise ReadError(_("The header line cannot be read: %(error)s") % {"error": exc}) from exc
     fields = map_headers(headers, kind)
-    rows = _csv_rows(reader, fields, text.lstrip("\ufeff"), delimiter, row)
-    return Table(kind, headers, fields, rows, encoding, delimiter)
-
-
-def _first_line(text: str) -> str:
-    """The first line of ``text`` as ``splitlines`` cuts it ("" for blank text), without
-    cutting the whole text into lines."""
-    if not text or text.isspace():
-        return ""
-    end = text.find("\n")
-    return (text if end < 0 else text[: end + 1]).splitlines()[0]
+    rows = _csv_rows(reader, fields, text, delimiter, row)
+    return Table(kind, headers, fields, rows, text.encoding, delimiter)
 
 
 def _csv_rows(
-    reader, fields, text: str, delimiter: str, row: RowMaker
+    reader, fields, text: Text, delimiter: str, row: RowMaker
 ) -> Iterator[tuple[int, dict]]:
     number, last_start = 0, None
     while True:
@@ -212,31 +257,10 @@ def _csv_rows(
         yield number, row(values, fields)
 
 
-_BLOCK = 1 << 20  # characters
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The lines of ``text`` as ``io.StringIO(text, newline="")`` yields them (ended by
-    CRLF, CR or LF, which are kept), a block of about a million characters at a time:
-    one StringIO of the whole text copies it at four bytes a character (~70 MB for a
-    large extract), and a line at a time in Python costs a second per 100,000 rows. A
-    block ends just after an LF, so a CRLF is never cut in two."""
-    return itertools.chain.from_iterable(io.StringIO(block, newline="") for block in _blocks(text))
-
-
-def _blocks(text: str) -> Iterator[str]:
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start + _BLOCK)
-        end = len(text) if end < 0 else end + 1
-        yield text[start:end]
-        start = end
-
-
-def _check_quotes_closed(text: str, start: int, delimiter: str) -> None:
+def _check_quotes_closed(text: Text, start: int, delimiter: str) -> None:
     """A quote that is opened and never closed makes the csv module read the rest of the
     file as one value: the rows after it would vanish. Refuse the file instead."""
-    lines = _lines(text)
+    lines = text.lines()
     for _line in range(start):
         next(lines, None)
     try:

@@ -2,15 +2,15 @@
 when the run is pipelined, so that the run's thread prepares the next rows while
 PostgreSQL works through the last ones.
 
-A chunk is written in two steps (``Importer.write_members``): with nothing pending, what
-must be read (what exists already, the new ids) is read, and the writes are planned and
-handed to ``submit``, which keeps them; ``release`` then sends them off, in order, and the
-run's thread goes on with what needs no database (the import rows' values) until
-``drain``, which waits until every write is done and raises the first error. A chunk's
-reads never need its own writes (what they read was written by earlier chunks), which is
-what makes the order safe. A writer that is not threaded (SQLite, a test's transaction)
-runs each write when it is submitted, as the run did before it had a writer; the
-pipeline's tests check that both end in the same rows.
+A chunk is written in two steps (``Importer.write_members``): its writes are planned —
+what exists already comes from ``migration.pipeline.stored``, not from the run's
+connection, so nothing waits for the chunk before — and handed to ``submit``, which keeps
+them; ``release`` then sends them off, in order, and the run's thread goes on with what
+needs no database (the import rows' values). ``catch_up`` keeps the run's thread at most
+one chunk ahead of the writing thread; ``drain`` waits until every write is done. Both
+raise the first error. A writer that is not threaded (SQLite, a test's transaction) runs
+each write when it is submitted, as the run did before it had a writer; the pipeline's
+tests check that both end in the same rows.
 """
 
 import contextvars
@@ -29,6 +29,7 @@ class Writer:
         self.laters: list[Later] = []  # rows to make ready at the next ``release``
         self.collected: list = []  # model instances, stored together at ``release``
         self.pending: list[Future] = []
+        self.behind = 0  # of ``pending``, those sent before the last ``catch_up``
         self.failed = False
         self.pool = None
         if threaded:
@@ -100,10 +101,16 @@ class Writer:
         """Send off what is kept and wait until every write is done; raises the first
         error."""
         self.release()
-        pending, self.pending = self.pending, []
-        errors = [exc for exc in (f.exception() for f in pending) if exc is not None]
-        if errors:
-            raise errors[0]
+        pending, self.pending, self.behind = self.pending, [], 0
+        _raise_first(pending)
+
+    def catch_up(self) -> None:
+        """Wait until the writes sent before the last ``catch_up`` are done (raises the
+        first error), not for those sent since: the run's thread plans a chunk while the
+        writing thread sends the one before it, and is never further ahead than that."""
+        behind, self.pending = self.pending[: self.behind], self.pending[self.behind :]
+        self.behind = len(self.pending)
+        _raise_first(behind)
 
     def close(self) -> None:
         """Wait for what was sent (its errors are ``drain``'s), then give the connection
@@ -113,11 +120,17 @@ class Writer:
             return
         for future in self.pending:
             future.exception()
-        self.pending = []
+        self.pending, self.behind = [], 0
         self.pool.submit(connections.__delitem__, "default").result()
         self.pool.shutdown()
         self.pool = None
         self.connection.dec_thread_sharing()
+
+
+def _raise_first(futures: list[Future]) -> None:
+    errors = [exc for exc in (f.exception() for f in futures) if exc is not None]
+    if errors:
+        raise errors[0]
 
 
 class Later:

@@ -1,8 +1,10 @@
 """Writing a decided chunk (``ChunkWrites``, a mixin of the Importer): persons,
 guardians, memberships, group places and the import rows, set-based (``tables``).
 
-Everything a chunk needs to read is read first, with nothing pending; the writes go to
-the run's ``Writer`` (``migration.pipeline.writer``), which sends them in this order."""
+What a chunk needs to know of the rows already stored comes from ``stored`` (read where
+the chunk was decided, plus what the run wrote), so planning a chunk never waits for the
+writes of the one before; the writes go to the run's ``Writer``
+(``migration.pipeline.writer``), which sends them in this order."""
 
 from django.db import connection
 from django.utils import timezone
@@ -14,19 +16,18 @@ from migration.models import ImportRow
 from migration.pipeline import columns as cols
 from migration.pipeline import tables
 from migration.pipeline.chunks import Chunk, RowWork, pk_of
-from migration.pipeline.guardians import contact_text
+from migration.pipeline.guardians import GuardianPlan
 from migration.pipeline.match import MATCHED, NEW, REJECTED
 from migration.pipeline.persons import NewPerson, write_new_persons
-
-MEMBERSHIP_UPDATES = ("category_id", "member_number", "payment_method", "next_billing_date")
-CONTACT_FIELDS = ("email", "mobile", "address_line", "postal_code", "city")
+from migration.pipeline.stored import CONTACT_FIELDS, MEMBERSHIP_UPDATES, Stored
 
 
 class ChunkWrites:
     def write_members(self, works: list[RowWork], chunk: "Chunk") -> None:
         """The chunk's rows: what they mean (``apply_rows``), then the import rows, whose
-        values are made while the writer sends the rest."""
-        self.writer.drain()  # the chunk before is written: what is read now sees it
+        values are made while the writer sends the rest. The chunk before may still be
+        being written (``stored``); the one before that is done (memory stays bounded)."""
+        self.writer.catch_up()
         ids = tables.reserve_ids(ImportRow, len(works))
         self.apply_rows(works, chunk)
         records = [self.member_row(w) for w in works]
@@ -55,23 +56,27 @@ class ChunkWrites:
         Also used for one row when an admin resolves a review item (no ``chunk``: its
         guardians are planned here).
 
-        Everything is read first, with nothing pending (``Writer``): the steps below read
-        only what earlier chunks wrote, and hand their writes to the writer, which sends
-        them off, in this order, at the end."""
+        What exists already comes from ``chunk.stored`` and the run's ``written``; the
+        steps below hand their writes to the writer, which sends them off, in this order,
+        at the end."""
         linked = [w for w in works if w.person is not None]
         if chunk is None:
             chunk = Chunk(works, guardians=self.plan_guardians(linked))
-        self.writer.drain()
-        self.complete_birthless(chunk.birthless)
+            chunk.stored = self.read_stored(works, chunk.guardians)
+        if chunk.birthless:  # rare: persons written before are read and saved again
+            self.writer.drain()
+            self.complete_birthless(chunk.birthless)
         new_people = [w.person for w in works if w.decision and w.decision.outcome == NEW]
         self.created(
             "person",
             write_new_persons(new_people, user=self.user, reason="import", writer=self.writer),
         )
-        self.update_matched_people([w for w in linked if w.decision.outcome == MATCHED])
-        self.write_guardians(chunk.guardians)
-        memberships = self.write_memberships(linked)
-        links = self.write_group_links(linked, memberships)
+        self.update_matched_people(
+            [w for w in linked if w.decision.outcome == MATCHED], chunk.stored
+        )
+        self.write_guardians(chunk.guardians, chunk.stored)
+        memberships = self.write_memberships(linked, chunk.stored)
+        links = self.write_group_links(linked, memberships, chunk.stored)
         # Billing's agreements (R-BIL-2): the new active memberships first, so that
         # the fees of the groups they came with keep the old next billing date.
         if self.activated:
@@ -86,6 +91,17 @@ class ChunkWrites:
                 member_signals.group_joined.send, sender=type(self), club=self.club, link_ids=links
             )
         self.writer.release()
+
+    def read_stored(self, works: list[RowWork], plan: GuardianPlan) -> Stored:
+        """What the database holds that writing these decided rows must know (``Stored``):
+        read where the chunk is decided."""
+        persons = {w.person for w in works if isinstance(w.person, int)}
+        return Stored.read(
+            self.club.pk,
+            persons,
+            {w.person for w in works if w.person in persons and w.decision.outcome == MATCHED},
+            {child for child, _g in plan.links if isinstance(child, int)},
+        )
 
     def complete_birthless(self, found: list[tuple[NewPerson | int, dict]]) -> None:
         """Guardians written before this chunk and found again as members get the member
@@ -106,29 +122,20 @@ class ChunkWrites:
                 person.national_id_hash,
             )
 
-    def update_matched_people(self, works: list[RowWork]) -> None:
+    def update_matched_people(self, works: list[RowWork], stored: Stored) -> None:
         """Fill what the registry lacks; a re-import of this club's own data also updates
         changed contact details (R-MIG-5). Another club's data is never overwritten.
 
-        The registry's values are read as plain text first; only the persons that change
-        are loaded as objects (most matched rows change nothing)."""
-        pks = {w.person for w in works}
-        if not pks:
-            return
-        current = {pk: (values, bool(id_hash)) for pk, *values, id_hash in _contact_rows(pks)}
-        own = {
-            pk
-            for (pk,) in tables.select_in(
-                Membership, ["person_id"], "person_id", pks, club_id=self.club.pk
-            )
-        }
+        The contact details compared are the stored ones as plain text (``stored``)."""
+        written = self.written
         updates: dict[int, dict] = {}
         for w in works:
-            values, has_id = current[w.person]
             v, pk = w.v, w.person
+            values, has_id = written.contact(stored, pk)
+            own = written.membership(stored, pk) is not None
             wanted = (v["email"], v["mobile"], v["address"], v["postal_code"], v["city"])
             for name, now, value in zip(CONTACT_FIELDS, values, wanted, strict=True):
-                if value and now != value and (not now or pk in own):
+                if value and now != value and (not now or own):
                     updates.setdefault(pk, {})[name] = value
             if v["national_id"] and not has_id:
                 updates.setdefault(pk, {})["national_id"] = v["national_id"]
@@ -137,6 +144,11 @@ class ChunkWrites:
         now = Person._meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)
         rows = []
         for pk, fields in updates.items():
+            values, has_id = written.contact(stored, pk)
+            written.contacts[pk] = (
+                tuple(fields.get(n, now_) for n, now_ in zip(CONTACT_FIELDS, values, strict=True)),
+                has_id or "national_id" in fields,
+            )
             national_id = fields.get("national_id")
             id_hash = identity.national_id_hash(national_id) if national_id else None
             encrypted = identity.encrypt(national_id) if national_id else None
@@ -157,21 +169,15 @@ class ChunkWrites:
             return
         self.registry.changed(pk, first_key, last_key, born, id_hash)
 
-    def write_memberships(self, works: list[RowWork]) -> dict[int, int]:
+    def write_memberships(self, works: list[RowWork], stored: Stored) -> dict[int, int]:
         """This club's membership of every linked person, created or updated as the
         rows say (a later row of the same person fills in or changes values); returns
         person pk → membership pk, and keeps the new active ones in ``activated``."""
-        pks = {pk_of(w.person) for w in works}
-        existing = {
-            person: (pk, dict(zip(MEMBERSHIP_UPDATES, values, strict=True)))
-            for pk, person, *values in tables.select_in(
-                Membership,
-                ["pk", "person_id", *MEMBERSHIP_UPDATES],
-                "person_id",
-                pks,
-                club_id=self.club.pk,
-            )
-        }
+        written = self.written
+        existing = {}
+        for person in {pk_of(w.person) for w in works}:
+            if (state := written.membership(stored, person)) is not None:
+                existing[person] = (state[0], dict(zip(MEMBERSHIP_UPDATES, state[1:], strict=True)))
         new: dict[int, dict] = {}
         changed: set[int] = set()
         for w in works:
@@ -203,6 +209,11 @@ class ChunkWrites:
                     if membership_pk:
                         changed.add(membership_pk)
         ids = tables.reserve_ids(Membership, len(new)) if new else []
+        for m, row in zip(ids, new.values(), strict=True):
+            written.memberships[row["person_id"]] = (m, *(row[f] for f in MEMBERSHIP_UPDATES))
+        for person, (m, values) in existing.items():
+            if m in changed:
+                written.memberships[person] = (m, *(values[f] for f in MEMBERSHIP_UPDATES))
         self.writer.insert(Membership, list(new.values()), ids)
         self.writer.submit(
             tables.write_history, Membership, ids, "+", user=self.user, reason="import"
@@ -236,37 +247,21 @@ class ChunkWrites:
             zip(new, ids, strict=True)
         )
 
-    def write_group_links(self, works: list[RowWork], memberships: dict[int, int]) -> list[int]:
+    def write_group_links(
+        self, works: list[RowWork], memberships: dict[int, int], stored: Stored
+    ) -> list[int]:
         """The rows' group places that are new; returns their ids."""
         wanted = {
             (self.group_named(name).pk, memberships[pk_of(w.person)])
             for w in works
             for name in w.v["groups"]
         }
-        if not wanted:
-            return []
-        existing = set(
-            tables.select_in(
-                GroupMember,
-                ["group_id", "membership_id"],
-                "membership_id",
-                {m for _g, m in wanted},
-            )
-        )
+        fresh = sorted(link for link in wanted if not self.written.has_group_link(stored, link))
+        self.written.group_links.update(fresh)
         rows = [
             {"club_id": self.club.pk, "group_id": g, "membership_id": m, "joined_on": self.today}
-            for g, m in sorted(wanted - existing)
+            for g, m in fresh
         ]
         ids = self.writer.insert(GroupMember, rows)
         self.created("group_member", ids)
         return ids
-
-
-def _contact_rows(pks: set[int]) -> list[tuple]:
-    """(pk, e-mail, mobile as E.164 text, address, postcode, city, national id hash) of
-    these persons, as the normaliser writes them ("" for nothing)."""
-    rows = tables.select_in(Person, ["pk", *CONTACT_FIELDS, "national_id_hash"], "pk", pks)
-    return [
-        (pk, email or "", contact_text(mobile) if mobile else "", *(x or "" for x in rest), hash_)
-        for pk, email, mobile, *rest, hash_ in rows
-    ]

@@ -364,8 +364,25 @@ def test_member_values_are_normalised():
 
 @pytest.mark.parametrize("block", [1, 2, 3, 7, 1 << 20])
 def test_lines_are_read_in_blocks_as_one_stringio_reads_them(monkeypatch, block):
-    """The reader splits a large text into blocks (memory, speed); every line ending
-    (CRLF, CR, LF), also one at a block's edge, ends up as the whole text would give it."""
+    """The reader decodes a file a block of bytes at a time, never the whole text at
+    once (memory); every line ending (CRLF, CR, LF), also one at a block's edge, and
+    every character, ends up as the whole text decoded at once would give it — in each
+    encoding, with a byte order mark, and with Windows-1252 lines in a UTF-8 file."""
     monkeypatch.setattr(reader, "_BLOCK", block)
-    for text in ["", "a", "a\r\nb\rc\nd", "x\r\n\r\ny\n", "1;2\r\n3;4\r\n", "æ\rø\nå\r\n" * 5]:
-        assert list(reader._lines(text)) == list(io.StringIO(text, newline="")), text
+    texts = ["a", "a\r\nb\rc\nd", "x\r\n\r\ny\n", "1;2\r\n3;4\r\n", "æ\rø\nå – €\r\n" * 5]
+    for text in texts:
+        for data, encoding in [
+            (text.encode("utf-8"), "utf-8"),
+            (b"\xef\xbb\xbf" + text.encode("utf-8"), "utf-8-sig"),
+            (text.encode("cp1252"), "cp1252" if text.isascii() is False else "utf-8"),
+        ]:
+            read = reader.Text.of(data)
+            assert read.encoding == encoding, (text, data)
+            assert list(read.lines()) == list(io.StringIO(text, newline="")), (text, data)
+    mixed = "Ærlig;Ås\n".encode() + "Øvre;Å\r\n".encode("cp1252") + "Bø\n".encode()
+    read = reader.Text.of(mixed)
+    assert read.encoding == "utf-8+cp1252"
+    assert list(read.lines()) == ["Ærlig;Ås\n", "Øvre;Å\r\n", "Bø\n"]
+    latin = "Ærlig\n".encode("cp1252") + b"\x81\n"  # 0x81 is no Windows-1252 character
+    assert reader.Text.of(latin).encoding == "latin-1"
+    assert list(reader.Text.of(latin).lines()) == ["Ærlig\n", "\x81\n"]
