@@ -88,9 +88,8 @@ class GuardianLinks:
         self.written.guardian_links.update(fresh)
         self.writer.insert(Through, [{"from_person_id": c, "to_person_id": g} for c, g in fresh])
         self.writer.collect(
-            ImportCreated(
-                batch_id=self.batch.pk, kind="guardian_link", ids=[list(pair) for pair in fresh]
-            )
+            ImportCreated,
+            {"batch_id": self.batch.pk, "kind": "guardian_link", "ids": [list(p) for p in fresh]},
         )
 
 

@@ -154,11 +154,12 @@ class Importer(GuardianLinks, WaitlistImport, ChunkWrites):
             self.registry.created.update(o if isinstance(o, int) else o.pk for o in objects)
         if objects:
             self.writer.collect(
-                ImportCreated(
-                    batch_id=self.batch.pk,
-                    kind=kind,
-                    ids=[o if isinstance(o, int) else o.pk for o in objects],
-                )
+                ImportCreated,
+                {
+                    "batch_id": self.batch.pk,
+                    "kind": kind,
+                    "ids": [o if isinstance(o, int) else o.pk for o in objects],
+                },
             )
 
     def row(

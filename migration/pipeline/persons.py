@@ -12,7 +12,7 @@ from datetime import date
 
 from members import identity
 from members.models import Person
-from migration.pipeline.tables import reserve_ids, write_history
+from migration.pipeline.tables import History, reserve_ids
 from migration.pipeline.writer import Writer
 
 
@@ -93,6 +93,5 @@ def write_new_persons(
     for p, pk in zip(people, ids, strict=True):
         p.pk, p.row = pk, None
     writer = writer or Writer()
-    writer.insert(Person, rows, ids)
-    writer.submit(write_history, Person, ids, "+", user=user, reason=reason)
+    writer.insert(Person, rows, ids, History("+", user, reason))
     return ids

@@ -9,6 +9,9 @@ importer writes here:
   database stores them, JSON as Python values), reserves the ids, and fills every other
   column with the field's default, computed once. PostgreSQL gets the rows through
   ``COPY``; other databases (SQLite for ``make run``) through ``executemany``;
+* with ``history``, the new rows' simple-history rows go with them: on PostgreSQL made
+  from the same COPY text (each line with the history's own columns added), elsewhere
+  by ``write_history``;
 * ``write_history(model, ids, …)`` writes the simple-history rows of those objects with
   one ``INSERT … SELECT`` from the table itself, so a history row holds exactly what was
   stored, and no Python runs per row;
@@ -18,8 +21,9 @@ importer writes here:
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import NamedTuple
 
 import orjson
@@ -69,18 +73,29 @@ def _copy_into(table: str, columns: Sequence[str]) -> Iterator:
         yield copy
 
 
+class History(NamedTuple):
+    """The simple-history rows that go with new rows: "+" (created), by whom, why."""
+
+    type: str
+    user: object = None
+    reason: str = ""
+
+
 class Prepared(NamedTuple):
     """Rows made ready for one table (``TableWriter.prepare``), written by ``write``."""
 
     table: str
     columns: list[str]
     rows: bytes | list  # COPY text on PostgreSQL; the rows' values elsewhere
+    then: Callable[[], None] | None = None  # their history rows, written after them
 
     def write(self) -> None:
         if isinstance(self.rows, bytes):
             copy_data(self.table, self.columns, self.rows)
         else:
             insert_rows(self.table, self.columns, self.rows)
+        if self.then is not None:
+            self.then()
 
 
 # SQLite takes at most 999 parameters in old versions; stay well below.
@@ -108,24 +123,40 @@ class TableWriter:
                 )
         self.per_row = {f.attname for f in self.fields if f.has_default() and callable(f.default)}
 
-    def insert(self, rows: list[dict], ids: list[int] | None = None) -> list[int]:
+    def insert(
+        self, rows: list[dict], ids: list[int] | None = None, history: History | None = None
+    ) -> list[int]:
         """Insert ``rows`` (dicts by attname) with the ``ids`` reserved for them (reserved
-        here when not given); returns the ids, in order. JSON values go as their text
-        (``to_json``). On PostgreSQL the other values go as they are (psycopg adapts
-        text, numbers, dates, uuids); elsewhere each passes its field's
-        ``get_db_prep_save``."""
+        here when not given), and their ``history``; returns the ids, in order. JSON
+        values go as their text (``to_json``). On PostgreSQL the other values go as they
+        are (psycopg adapts text, numbers, dates, uuids); elsewhere each passes its
+        field's ``get_db_prep_save``."""
         if not rows:
             return []
         if ids is None:
             ids = reserve_ids(self.model, len(rows))
-        insert_rows(self.table, self.columns(), self.values(rows, ids))
+        self.prepare(rows, ids, history).write()
         return ids
 
-    def prepare(self, rows: list[dict], ids: list[int]) -> Prepared:
-        """``insert``'s rows made ready here (on PostgreSQL as COPY text), to be written
-        by ``Prepared.write`` in another thread."""
-        values = self.values(rows, ids)
-        return Prepared(self.table, self.columns(), copy_text(values) if fast() else values)
+    def prepare(self, rows: list[dict], ids: list[int], history: History | None = None) -> Prepared:
+        """``insert``'s rows made ready here (on PostgreSQL as COPY text, their history
+        rows too), to be written by ``Prepared.write`` in another thread."""
+        values, columns = self.values(rows, ids), self.columns()
+        if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+            history = None
+        if not fast():
+            then = history and partial(
+                write_history,
+                self.model,
+                ids,
+                history.type,
+                user=history.user,
+                reason=history.reason,
+            )
+            return Prepared(self.table, columns, values, then)
+        text = copy_text(values)
+        then = history and partial(copy_data, *history_copy(self.model, columns, text, history))
+        return Prepared(self.table, columns, text, then)
 
     def columns(self) -> list[str]:
         return [self.pk_column, *(f.column for f in self.fields)]
@@ -223,6 +254,37 @@ def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) ->
         cursor.executemany(sql, [list(r) for r in rows])
 
 
+def history_copy(
+    model, columns: list[str], text: bytes, history: History
+) -> tuple[str, list[str], bytes]:
+    """The history table, its columns and the COPY text of the history rows of new rows
+    whose COPY text (``columns``) is ``text``: the tracked columns' values as they are
+    in it, then when, why, which change and who (``write_history``'s values). A line of
+    COPY text is one row (a line break in a value is written as ``\\n``)."""
+    history_model = get_history_manager_for_model(model).model
+    hmeta = history_model._meta
+    tracked = {hmeta.get_field(f.name).column for f in history_model.tracked_fields}
+    keep = [i for i, column in enumerate(columns) if column in tracked]
+    extra = [hmeta.get_field(n).column for n in _HISTORY_COLUMNS]
+    tail = b"\t" + copy_text([_history_values(history)])  # ends the line
+    lines = text.split(b"\n")[:-1]
+    if len(keep) == len(columns):
+        data = tail.join(lines) + tail
+    else:
+        data = b"".join(
+            b"\t".join([fields[i] for i in keep]) + tail
+            for fields in (line.split(b"\t") for line in lines)
+        )
+    return hmeta.db_table, [columns[i] for i in keep] + extra, data
+
+
+_HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user")
+
+
+def _history_values(history: History) -> list:
+    return [timezone.now(), history.reason or None, history.type, getattr(history.user, "pk", None)]
+
+
 def write_history(model, ids: Sequence[int], history_type: str, *, user=None, reason="") -> None:
     """The history rows ``bulk_create_with_history`` / ``bulk_update_with_history``
     would write for the objects ``ids`` ("+" created, "~" changed), copied from the
@@ -235,10 +297,7 @@ def write_history(model, ids: Sequence[int], history_type: str, *, user=None, re
     source = {model._meta.get_field(f.name).column for f in history_model.tracked_fields}
     assert set(tracked) == source, "history columns follow the model's"  # noqa: S101
     quote = connection.ops.quote_name
-    extra = [
-        hmeta.get_field(n).column
-        for n in ("history_date", "history_change_reason", "history_type", "history_user")
-    ]
+    extra = [hmeta.get_field(n).column for n in _HISTORY_COLUMNS]
     columns = ", ".join(quote(c) for c in [*tracked, *extra])
     selected = ", ".join(quote(c) for c in tracked)
     head = (
@@ -246,7 +305,7 @@ def write_history(model, ids: Sequence[int], history_type: str, *, user=None, re
         f"SELECT {selected}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
         f"WHERE {quote(model._meta.pk.column)} "
     )
-    params = [timezone.now(), reason or None, history_type, user.pk if user else None]
+    params = _history_values(History(history_type, user, reason))
     with bulk_cursor() as cursor:
         if connection.vendor == "postgresql":  # the ids in binary, as in select_in
             cursor.execute(head + "= ANY(%b)", [*params, list(ids)])

@@ -27,7 +27,7 @@ class Writer:
     def __init__(self, *, threaded: bool = False):
         self.held: list[tuple] = []
         self.laters: list[Later] = []  # rows to make ready at the next ``release``
-        self.collected: list = []  # model instances, stored together at ``release``
+        self.collected: list[tuple] = []  # (model, row), inserted together at ``release``
         self.pending: list[Future] = []
         self.behind = 0  # of ``pending``, those sent before the last ``catch_up``
         self.failed = False
@@ -49,33 +49,40 @@ class Writer:
             return
         self.held.append((contextvars.copy_context(), write, args, kwargs))
 
-    def insert(self, model, rows: list[dict], ids: list[int] | None = None) -> list[int]:
-        """Insert ``rows`` of ``model`` (``tables``) as a write, with the ``ids``
-        reserved for them (here, now, when not given); returns the ids. The rows are
-        made ready (COPY text) in this thread just after ``release``, while the writing
-        thread writes what came before them; it only sends them."""
+    def insert(
+        self,
+        model,
+        rows: list[dict],
+        ids: list[int] | None = None,
+        history: tables.History | None = None,
+    ) -> list[int]:
+        """Insert ``rows`` of ``model`` (``tables``) and their ``history`` as a write,
+        with the ``ids`` reserved for them (here, now, when not given); returns the ids.
+        The rows are made ready (COPY text) in this thread just after ``release``, while
+        the writing thread writes what came before them; it only sends them."""
         if not rows:
             return []
         if ids is None:
             ids = tables.reserve_ids(model, len(rows))
         if self.pool is None:
-            tables.TableWriter(model).insert(rows, ids)
+            tables.TableWriter(model).insert(rows, ids, history)
             return ids
-        later = Later(partial(tables.TableWriter(model).prepare, rows, ids))
+        later = Later(partial(tables.TableWriter(model).prepare, rows, ids, history))
         self.laters.append(later)
         self.held.append((contextvars.copy_context(), later.write, (), {}))
         return ids
 
-    def collect(self, instance) -> None:
-        """Store this new model instance with the others collected before the next
-        ``release``, in one statement (the import's ``ImportCreated`` records)."""
-        self.collected.append(instance)
+    def collect(self, model, row: dict) -> None:
+        """Insert this row of ``model`` with the others collected before the next
+        ``release``, together (the import's ``ImportCreated`` records)."""
+        self.collected.append((model, row))
 
     def release(self) -> None:
         """Send the kept writes off."""
         if self.collected:
             collected, self.collected = self.collected, []
-            self.submit(type(collected[0]).objects.bulk_create, collected)
+            for model in dict.fromkeys(model for model, _row in collected):
+                self.insert(model, [row for m, row in collected if m is model])
         held, self.held = self.held, []
         for context, write, args, kwargs in held:
             self.pending.append(self.pool.submit(self._run, context, write, args, kwargs))

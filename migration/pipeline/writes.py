@@ -214,9 +214,8 @@ class ChunkWrites:
         for person, (m, values) in existing.items():
             if m in changed:
                 written.memberships[person] = (m, *(values[f] for f in MEMBERSHIP_UPDATES))
-        self.writer.insert(Membership, list(new.values()), ids)
-        self.writer.submit(
-            tables.write_history, Membership, ids, "+", user=self.user, reason="import"
+        self.writer.insert(
+            Membership, list(new.values()), ids, tables.History("+", self.user, "import")
         )
         self.created("membership", ids)
         self.activated = [  # matched persons' new memberships are active at once

@@ -2,11 +2,14 @@
 text in one thread and sent by another must be stored exactly as the rows written
 directly (R-MIG-2: every row's values as read)."""
 
+from datetime import date
+
 import pytest
 from django.db import connection
 from django_scopes import scopes_disabled
 
 from members import services as member_services
+from members.models import Membership, Person
 from migration.models import ImportBatch, ImportRow
 from migration.pipeline import tables
 
@@ -62,3 +65,66 @@ def test_prepared_copy_text_stores_what_a_direct_insert_stores():
     assert len(direct) == n
     assert via_text == direct
     assert direct[1][1] == AWKWARD[1] and direct[2][2]["first_name"] == AWKWARD[2]
+
+
+def test_history_rows_made_from_the_copy_text_hold_what_write_history_stores():
+    """New persons' and memberships' history rows go with them (``History``): on
+    PostgreSQL made from the rows' own COPY text — the tracked columns (a person's
+    encrypted national id and ``updated_at`` are not), then when, why, which change and
+    who. They must hold what ``write_history`` copies from the stored rows."""
+    club = member_services.create_club("history-test", "Historie IL")
+    user = member_services.get_or_create_user("admin@example.no")
+    persons, memberships = tables.TableWriter(Person), tables.TableWriter(Membership)
+
+    def people(start: int) -> list[dict]:
+        return [
+            {
+                "first_name": text[:100],
+                "last_name": f"Lund {start + i}",
+                "first_name_key": text[:100].casefold(),
+                "last_name_key": f"lund {start + i}",
+                "birth_date": date(1980, 1, 1 + i),
+                "email": f"p{start + i}@example.no",
+                "national_id_encrypted": "secret",
+            }
+            for i, text in enumerate(AWKWARD)
+        ]
+
+    def members(person_ids: list[int]) -> list[dict]:
+        return [
+            {"club_id": club.pk, "person_id": pk, "status": "active", "member_number": str(pk)}
+            for pk in person_ids
+        ]
+
+    made = persons.insert(people(0), history=tables.History("+", user, "import"))
+    copied = persons.insert(people(100))
+    tables.write_history(Person, copied, "+", user=user, reason="import")
+    made_m = memberships.insert(members(made), history=tables.History("+", user, "import"))
+    copied_m = memberships.insert(members(copied))
+    tables.write_history(Membership, copied_m, "+", user=user, reason="import")
+
+    def history(model, ids: list[int], differ: set[str]) -> list[dict]:
+        rows = model.history.model.objects.filter(id__in=ids).order_by("id").values()
+        leave = {"id", "history_id", "history_date", *differ}
+        return [{k: v for k, v in row.items() if k not in leave} for row in rows]
+
+    with scopes_disabled():
+        made_rows = history(Person, made, {"public_id", "last_name", "last_name_key", "email"})
+        assert made_rows == history(
+            Person, copied, {"public_id", "last_name", "last_name_key", "email"}
+        )
+        assert len(made_rows) == len(AWKWARD)
+        assert made_rows[1]["first_name"] == AWKWARD[1][:100]
+        assert made_rows[0]["history_user_id"] == user.pk
+        assert (made_rows[0]["history_type"], made_rows[0]["history_change_reason"]) == (
+            "+",
+            "import",
+        )
+        stored = Person.history.model.objects.filter(id__in=made).values_list("last_name", "email")
+        assert sorted(stored) == sorted(
+            Person.objects.filter(pk__in=made).values_list("last_name", "email")
+        )
+        assert history(Membership, made_m, {"person_id", "member_number"}) == history(
+            Membership, copied_m, {"person_id", "member_number"}
+        )
+        assert Membership.history.model.objects.filter(id__in=made_m).count() == len(made)
