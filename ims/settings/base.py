@@ -279,6 +279,13 @@ if not 30 <= PAYMENT_SESSION_MINUTES <= 1440:
 REMINDER_FEE_CAP = Decimal(env.str("REMINDER_FEE_CAP", default="75.00"))
 
 
+# --- History (django-simple-history) ----------------------------------------------------
+# History is read one person or membership at a time (by its id, then sorted by date):
+# no index on the history's date alone, which every imported row would pay for
+# (R-MIG-10: an import writes a history row for each new person and membership).
+SIMPLE_HISTORY_DATE_INDEX = False
+
+
 # --- Import (migration) ------------------------------------------------------------------
 # MIGRATION_PIPELINE: on PostgreSQL, an import decides each chunk of member rows on a
 # connection of its own while the chunk before is written (migration.pipeline.importer).

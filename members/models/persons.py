@@ -48,8 +48,9 @@ class Person(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # History is read per person (by id, by date); its other columns need no index, and
-    # every index is paid for by each import row (R-MIG-10).
+    # History is read per person (by id; not by date alone: SIMPLE_HISTORY_DATE_INDEX);
+    # its other columns need no index, and every index is paid for by each import row
+    # (R-MIG-10).
     history = HistoricalRecords(
         excluded_fields=["national_id_encrypted", "updated_at"], no_db_index=["public_id"]
     )

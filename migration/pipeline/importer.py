@@ -31,7 +31,7 @@ from members.models import (
 )
 from migration.models import ImportBatch, ImportCreated, ImportRow
 from migration.pipeline import columns as cols
-from migration.pipeline import match
+from migration.pipeline import match, tables
 from migration.pipeline.chunks import Chunk, RowWork, json_columns
 from migration.pipeline.guardians import (
     GuardianLinks,
@@ -119,6 +119,7 @@ class Importer(GuardianLinks, WaitlistImport, ChunkWrites):
             collector_paused(),
             quick_switches(),
             constraints_checked_as_written(),
+            tables.ids_in_blocks(5 * CHUNK),
             ThreadPoolExecutor(1, "import-ahead") as pool,
         ):
             coming = pool.submit(ahead)

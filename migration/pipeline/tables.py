@@ -21,8 +21,10 @@ importer writes here:
 
 import itertools
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import NamedTuple
 
@@ -217,10 +219,48 @@ def to_json(value, encoder=None) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
+class _IdBlocks(NamedTuple):
+    thread: int
+    size: int
+    kept: dict[str, list[int]]
+
+
+_id_blocks: ContextVar[_IdBlocks | None] = ContextVar("id_blocks", default=None)
+
+
+@contextmanager
+def ids_in_blocks(size: int) -> Iterator[None]:
+    """While it lasts, ``reserve_ids`` in this thread takes PostgreSQL's ids ``size`` at a
+    time and hands them out as asked: an import asks for ids several times a chunk, each
+    a statement on the run's connection that waits behind the writing thread's. The ids
+    left over at the end are never used (a sequence has gaps anyway: a rolled-back run
+    leaves them too; ids are nobody's number)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    token = _id_blocks.set(_IdBlocks(threading.get_ident(), size, {}))
+    try:
+        yield
+    finally:
+        _id_blocks.reset(token)
+
+
 def reserve_ids(model, count: int) -> list[int]:
     """``count`` new ids for ``model``'s table, ascending. PostgreSQL takes them from the
-    table's sequence; elsewhere (SQLite, one writer at a time) they follow the highest id
-    in the table (or the highest it ever had)."""
+    table's sequence (inside ``ids_in_blocks`` many at a time); elsewhere (SQLite, one
+    writer at a time) they follow the highest id in the table (or the highest it ever
+    had)."""
+    blocks = _id_blocks.get()
+    if blocks is None or blocks.thread != threading.get_ident():
+        return _reserve_ids(model, count)
+    kept = blocks.kept.setdefault(model._meta.db_table, [])
+    if len(kept) < count:
+        kept += _reserve_ids(model, max(blocks.size, count - len(kept)))
+    taken, kept[:] = kept[:count], kept[count:]
+    return taken
+
+
+def _reserve_ids(model, count: int) -> list[int]:
     table = model._meta.db_table
     column = model._meta.pk.column
     with bulk_cursor() as cursor:
@@ -329,9 +369,9 @@ def update_rows(
     table = quote(meta.db_table)
     pk = quote(meta.pk.column)
     with bulk_cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql":  # each column one array, sent in binary
             selects = ", ".join(
-                f"unnest(%s::{f.cast_db_type(connection)}[]) AS {quote(f.column)}"
+                f"unnest(%b::{f.cast_db_type(connection)}[]) AS {quote(f.column)}"
                 for f in [meta.pk, *targets]
             )
             new = "COALESCE(v.{c}, {t}.{c})" if keep_null else "v.{c}"

@@ -2,6 +2,7 @@
 text in one thread and sent by another must be stored exactly as the rows written
 directly (R-MIG-2: every row's values as read)."""
 
+import threading
 from datetime import date
 
 import pytest
@@ -128,3 +129,32 @@ def test_history_rows_made_from_the_copy_text_hold_what_write_history_stores():
             Membership, copied_m, {"person_id", "member_number"}
         )
         assert Membership.history.model.objects.filter(id__in=made_m).count() == len(made)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ids from a sequence")
+def test_ids_reserved_in_blocks_are_new_ascending_and_never_handed_out_twice(monkeypatch):
+    """``ids_in_blocks``: the run's thread takes ids from the sequence a block at a time
+    (fewer statements on the run's connection); every id is handed out once, in
+    ascending order, and a person saved meanwhile (or another thread) gets its own."""
+    asked = []
+    original = tables._reserve_ids
+
+    def counted(model, count):
+        asked.append(count)
+        return original(model, count)
+
+    monkeypatch.setattr(tables, "_reserve_ids", counted)
+    with tables.ids_in_blocks(50):
+        handed = [tables.reserve_ids(Person, 15) for _ in range(7)]
+        with scopes_disabled():
+            other = Person.objects.create(first_name="Ny", last_name="Person").pk
+        elsewhere = []
+        thread = threading.Thread(target=lambda: elsewhere.extend(tables.reserve_ids(Person, 3)))
+        thread.start()
+        thread.join()
+        handed.append(tables.reserve_ids(Person, 60))
+    flat = [i for ids in handed for i in ids]
+    assert [len(ids) for ids in handed] == [15] * 7 + [60]
+    assert flat == sorted(flat) and len(set(flat)) == len(flat)
+    assert other not in flat and not set(elsewhere) & set(flat)
+    assert asked == [50, 50, 50, 3, 50]  # three blocks, the other thread's own, one more
