@@ -439,6 +439,8 @@ def quick_switches():
 
 
 def _is_uuid(text: str) -> bool:
+    if not text:  # most rows (a federation extract has no person id): no exception
+        return False
     try:
         uuid.UUID(text)
     except (ValueError, AttributeError, TypeError):

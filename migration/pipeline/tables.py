@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
 from functools import partial
 from typing import NamedTuple
 
@@ -174,11 +175,23 @@ class TableWriter:
             if isinstance(f, models.JSONField)
         }
         if fast():  # values as they are, JSON as its text (the column parses it)
+            # Dates and times as ISO 8601 text, made here once per value rather than for
+            # every row by COPY's formatter (~1.5 µs a time stamp, ~0.5 µs a date).
+            defaults = {k: _iso(v) for k, v in defaults.items()}
+            dates_at = [
+                i
+                for i, f in enumerate(self.fields, start=1)
+                if isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField)
+            ]
+            day_text: dict[date, str] = {}
 
             def prep(line: list) -> list:
                 for i, encoder in json_at.items():
                     if line[i] is not None:
                         line[i] = to_json(line[i], encoder)
+                for i in dates_at:
+                    if (day := line[i]) is not None and day.__class__ is date:
+                        line[i] = day_text.get(day) or day_text.setdefault(day, day.isoformat())
                 return line
         else:
             fields = [None, *self.fields]
@@ -201,6 +214,12 @@ class TableWriter:
             values = {**defaults, **row}  # one merge in C rather than a test per column
             out.append(prep([pk, *map(values.__getitem__, attnames)]))
         return out
+
+
+def _iso(value):
+    """A date or time as ISO 8601 text (which PostgreSQL reads whatever its DateStyle);
+    any other value as it is."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 class JsonText(str):
