@@ -136,7 +136,9 @@ def run_batch(batch: ImportBatch, *, progress: Callable[[int, int], None] | None
                 locked.club, read_sources(sources), locked, user=locked.created_by, progress=report
             )
             locked.totals = importer.run(total)
-            billing_avtalegiro.mandates_from_import(locked)  # Betalingsmåte AvtaleGiro
+            # Betalingsmåte AvtaleGiro: the members are known to the run (the batch's
+            # rows need not be read back)
+            billing_avtalegiro.mandates_for_members(locked.club, importer.avtalegiro)
             locked.status = ImportBatch.Status.DONE
             locked.started_at = locked.started_at or timezone.now()
             locked.finished_at = timezone.now()

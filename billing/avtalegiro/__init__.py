@@ -13,7 +13,7 @@ from .claims import (
     unclaimable,
     write_claims,
 )
-from .importing import mandates_from_import
+from .importing import mandates_for_members, mandates_from_import
 from .mandates import (
     AvtaleGiroError,
     active_mandate,
@@ -40,6 +40,7 @@ __all__ = [
     "lead_days",
     "mandate_kid",
     "mandated_payers",
+    "mandates_for_members",
     "mandates_from_import",
     "register_mandate",
     "send_unclaimable_as_invoices",

@@ -6,9 +6,11 @@ member) has an active AvtaleGiro agreement with the club. It is made with source
 choice, and the bank's notice is AvtaleGiro's usual one; the admin changes it on the
 AvtaleGiro page.
 
-Called by the import when a batch is done (and again after a review row is resolved:
-it is idempotent, a payer with an active mandate keeps it). The batch's rows are read
-through ``batch.rows`` so billing never imports migration (the layers)."""
+Called by the import when a batch is done (``mandates_for_members``, with the members
+the run linked to such rows) and again after a review row is resolved
+(``mandates_from_import``, which reads the batch's rows through ``batch.rows``, so billing
+never imports migration: the layers). Idempotent: a payer with an active mandate keeps
+it."""
 
 from django.db import connection
 from django_scopes import scope
@@ -34,7 +36,12 @@ def mandates_from_import(batch, person_ids=None) -> int:
     )
     if person_ids is not None:
         rows = rows.filter(person_id__in_array=list(person_ids))
-    members = set(rows.values_list("person_id", flat=True))
+    return mandates_for_members(club, set(rows.values_list("person_id", flat=True)))
+
+
+def mandates_for_members(club, members: set[int]) -> int:
+    """Active mandates for the payers of ``members``, persons whose import row says
+    AvtaleGiro. Returns how many were made."""
     if not members:
         return 0
     with scope(club=club):

@@ -94,6 +94,7 @@ class Importer(GuardianLinks, WaitlistImport, ChunkWrites):
         self.row_person: dict[int, NewPerson | int] = {}
         self.guardians: dict[tuple, NewPerson | int] = {}
         self.written = Written()  # what the run wrote that later chunks must know
+        self.avtalegiro: set[int] = set()  # persons of rows that pay by AvtaleGiro
         self.pipelined = False
         self.writer = Writer()
         self.categories = {

@@ -9,6 +9,7 @@ writes of the one before; the writes go to the run's ``Writer``
 from django.db import connection
 from django.utils import timezone
 
+from billing.avtalegiro.importing import AVTALEGIRO
 from members import identity
 from members import signals as member_signals
 from members.models import GroupMember, Membership, Person
@@ -17,7 +18,7 @@ from migration.pipeline import columns as cols
 from migration.pipeline import tables
 from migration.pipeline.chunks import Chunk, RowWork, pk_of
 from migration.pipeline.guardians import GuardianPlan
-from migration.pipeline.match import MATCHED, NEW, REJECTED
+from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED
 from migration.pipeline.persons import NewPerson, write_new_persons
 from migration.pipeline.stored import CONTACT_FIELDS, MEMBERSHIP_UPDATES, Stored
 
@@ -30,6 +31,13 @@ class ChunkWrites:
         self.writer.catch_up()
         ids = tables.reserve_ids(ImportRow, len(works))
         self.apply_rows(works, chunk)
+        self.avtalegiro.update(  # their payers get mandates when the run is done
+            pk_of(w.person)
+            for w in works
+            if w.decision is not None
+            and w.decision.outcome in (MATCHED, NEW, MERGED)
+            and w.v["payment_method"] == AVTALEGIRO
+        )
         records = [self.member_row(w) for w in works]
         self.writer.insert(ImportRow, records, ids)  # made ready here, after the release
         self.writer.release()

@@ -55,3 +55,38 @@ def test_rollback_removes_the_migrated_mandates(club):
         assert len(mandates(club)) == 2
         migration_services.rollback_batch(batch, user=None)
     assert mandates(club) == set()
+
+
+def test_the_run_gives_billing_the_members_its_avtalegiro_rows_name(club, monkeypatch):
+    """The import hands billing the persons of its AvtaleGiro rows from memory
+    (``mandates_for_members``) instead of reading the rows back: exactly those whose
+    row has a person — new, matched or merged — and AvtaleGiro, and no others."""
+    handed = []
+    real = migration_services.billing_avtalegiro.mandates_for_members
+
+    def spy(club, members):
+        handed.append(set(members))
+        return real(club, members)
+
+    monkeypatch.setattr(migration_services.billing_avtalegiro, "mandates_for_members", spy)
+    again = (
+        "4;Kari;Berg;05.05.1980;;Kvinne;kari@example.no;;Gata 1;0150;Oslo;;;;Ordinær;;"
+        "AvtaleGiro;;\n"  # the same person again: merged
+        "5;Uten;Fødselsdato;;;;;;;;;;;;;;AvtaleGiro;;\n"  # rejected: no person
+        "6;Mia;Sand;03.03.2016;;Jente;;;;;;;;;Barn;;avtalegiro;;\n"
+    )
+    with scope(club=club):
+        batch, _lines = migration_services.import_now(
+            club, [("members.csv", (MEMBERS + again).encode())]
+        )
+    with scopes_disabled():
+        rows = batch.rows.filter(
+            sheet="members",
+            outcome__in=("new", "matched", "merged"),
+            person__isnull=False,
+            values__payment_method="avtalegiro",
+        )
+        expected = set(rows.values_list("person_id", flat=True))
+        names = set(Person.objects.filter(pk__in=expected).values_list("first_name", flat=True))
+    assert handed == [expected]
+    assert names == {"Kari", "Ola", "Mia"}
