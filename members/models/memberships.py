@@ -98,6 +98,7 @@ class Membership(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="memberships",
+        db_index=False,  # membership_household: most memberships have none
     )
     status = models.CharField(
         _("status"), max_length=24, choices=Status.choices, default=Status.PENDING
@@ -134,6 +135,11 @@ class Membership(models.Model):
             models.Index(fields=["club", "category", "status"], name="membership_club_category"),
             models.Index(fields=["club", "started_on"], name="membership_club_started"),
             models.Index(fields=["club", "member_number"], name="membership_club_number"),
+            models.Index(
+                fields=["household"],
+                name="membership_household",
+                condition=models.Q(household__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

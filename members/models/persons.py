@@ -62,11 +62,22 @@ class Person(models.Model):
             models.Index(
                 fields=["last_name_key", "first_name_key", "birth_date"], name="person_match_key"
             ),
-            # the matcher loads the registry persons born on a chunk's birth dates
-            models.Index(fields=["birth_date"], name="person_birth_date"),
+            # the matcher loads the registry persons born on a chunk's birth dates (only
+            # persons with one: a guardian without is never looked up by it)
+            models.Index(
+                fields=["birth_date"],
+                name="person_birth_date",
+                condition=models.Q(birth_date__isnull=False),
+            ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["national_id_hash"], name="person_national_id_once")
+            # only the numbers: most persons have none, and every entry is paid for by
+            # each import (R-MIG-10)
+            models.UniqueConstraint(
+                fields=["national_id_hash"],
+                name="person_national_id_once",
+                condition=models.Q(national_id_hash__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:
