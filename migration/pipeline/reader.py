@@ -256,8 +256,8 @@ def _csv_rows(
                 _("Data row %(row)s cannot be read: %(error)s") % {"row": number + 1, "error": exc}
             ) from exc
         last_start = start
-        if not any(v.strip() for v in values):
-            continue  # blank lines are not data rows
+        if not "".join(values).strip():
+            continue  # blank lines (only separators and spaces) are not data rows
         number += 1
         yield number, row(values, fields)
 
