@@ -55,7 +55,13 @@ class InArray(Lookup):
         if connection.vendor == "postgresql":
             # typed as the column: an int4[] against a bigint column is compared
             # element by element for every row, not looked up in a hash
-            return f"{lhs} = ANY(%s::{field.cast_db_type(connection)}[])", [*params, values]
+            cast = f"{field.cast_db_type(connection)}[]"
+            if all(v.__class__ is int for v in values):
+                # ids (most uses: tens of thousands in an import) as one array literal
+                # made by str.join: Django's cursor writes parameters into the query,
+                # and psycopg would quote a list in Python, element by element
+                return f"{lhs} = ANY(%s::{cast})", [*params, "{" + ",".join(map(str, values)) + "}"]
+            return f"{lhs} = ANY(%s::{cast})", [*params, values]
         sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - lhs is a column
         return sql, [*params, json.dumps(values)]
 
