@@ -42,13 +42,6 @@ from ims.db import bulk_cursor, psycopg3
 fast = psycopg3  # PostgreSQL through psycopg 3: COPY and arrays as one parameter
 
 
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """COPY ``rows`` (values already prepared for the database) into ``table``."""
-    with _copy_into(table, columns) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def copy_text(rows: Iterable[Sequence]) -> bytes:
     """``rows`` (values prepared for the database) in COPY's text format, made by
     psycopg's own formatter — the one ``copy.write_row`` uses — in the calling thread, so
@@ -302,10 +295,8 @@ def _reserve_ids(model, count: int) -> list[int]:
 
 
 def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """Insert rows whose values are ready for the database."""
-    if fast():
-        copy_rows(table, columns, rows)
-        return
+    """Insert rows whose values are ready for the database, where there is no COPY
+    (SQLite; on PostgreSQL ``Prepared`` holds COPY text)."""
     quote = connection.ops.quote_name
     marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES ({marks})"  # noqa: S608
