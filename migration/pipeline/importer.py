@@ -52,6 +52,10 @@ from migration.pipeline.writer import Writer
 from migration.pipeline.writes import ChunkWrites
 
 CHUNK = 2000
+# The first and the last chunk are smaller: nothing is written until the first is
+# decided, and the run ends when the writing thread has written the last, so it starts
+# sooner and ends sooner (a quarter of a chunk's time instead of a whole one).
+SMALL_CHUNK = 500
 Progress = Callable[[int, int], None]
 
 
@@ -61,14 +65,27 @@ class ReadAhead:
     previous chunk. Messages are written in the language, and dates taken in the time
     zone, of the thread that made it."""
 
-    def __init__(self, rows: Iterator[tuple[int, dict]]):
+    def __init__(self, rows: Iterator[tuple[int, dict]], total: int = 0):
         self.rows = rows
         self.language = translation.get_language()
         self.zone = timezone.get_current_timezone()
+        self.total, self.read = total, 0  # the rows counted for the progress bar
+
+    def size(self) -> int:
+        """Rows in the next chunk: ``CHUNK``, but the first and the last small."""
+        small = min(SMALL_CHUNK, CHUNK)
+        if not self.read:
+            return small
+        left = self.total - self.read
+        if small < left <= CHUNK + small:
+            return left - small  # so that the last one is small
+        return CHUNK
 
     def next_chunk(self) -> list[RowWork]:
+        size = self.size()
         with translation.override(self.language), timezone.override(self.zone):
-            works = [RowWork(n, raw, normalise_member(raw)) for n, raw in islice(self.rows, CHUNK)]
+            works = [RowWork(n, raw, normalise_member(raw)) for n, raw in islice(self.rows, size)]
+            self.read += len(works)
             for w in works:  # computed here, off the importer's thread
                 w.as_json  # noqa: B018
                 if not w.checked.errors:
@@ -111,7 +128,7 @@ class Importer(GuardianLinks, WaitlistImport, ChunkWrites):
         done = 0
         if (groups := self.extract.tables.get(cols.GROUPS)) is not None:
             self.import_groups(groups.rows)
-        read_ahead = ReadAhead(self.extract.members.rows)
+        read_ahead = ReadAhead(self.extract.members.rows, total_rows)
         self.pipelined = can_pipeline()
         ahead = partial(self.decided_ahead, read_ahead) if self.pipelined else read_ahead.next_chunk
         self.writer.drain()
