@@ -922,7 +922,7 @@ def report(args, result, copy_seconds, copied, kinds, group_count, started) -> N
     )
     phases = [
         ("read the files, keep the originals, count the rows", result["before_chunks"]),
-        ("groups, then the member rows in chunks of 2,000", result["chunks"]),
+        ("groups, then the member rows in chunks", result["chunks"]),
         ("the rest of run_batch (waitlist, totals)", result["after_chunks"]),
         ("commit", result["commit"]),
     ]
