@@ -56,7 +56,7 @@ from migration.pipeline.writes import ChunkWrites
 CHUNK = 4000
 # The first and the last chunk are smaller: nothing is written until the first is
 # decided, and the run ends when the writing thread has written the last, so it starts
-# sooner and ends sooner (a quarter of a chunk's time instead of a whole one).
+# sooner and ends sooner (an eighth of a chunk's time instead of a whole one).
 SMALL_CHUNK = 500
 Progress = Callable[[int, int], None]
 
