@@ -3,6 +3,7 @@ mobile (a guardian has no birth date in the extract), created once however many
 children they have, and linked through Person.guardians."""
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
@@ -13,6 +14,9 @@ from migration.models import ImportCreated
 from migration.pipeline import tables
 from migration.pipeline.match import MERGED
 from migration.pipeline.persons import NewPerson, write_new_persons
+
+if TYPE_CHECKING:  # stored.py reads contact details with contact_text, from here
+    from migration.pipeline.stored import Stored
 
 
 @dataclass
@@ -69,9 +73,9 @@ class GuardianLinks:
             plan.links.append((w.person, guardian))
         return plan
 
-    def write_guardians(self, plan: GuardianPlan, stored) -> None:
-        """The plan's new guardians and links; the links stored already (``stored``, a
-        ``migration.pipeline.stored.Stored``, and what the run wrote) are left out."""
+    def write_guardians(self, plan: GuardianPlan, stored: "Stored") -> None:
+        """The plan's new guardians and links; the links stored already (``stored``, and
+        what the run wrote) are left out."""
         self.created(
             "person",
             write_new_persons(

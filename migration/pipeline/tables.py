@@ -311,11 +311,8 @@ def history_copy(
     whose COPY text (``columns``) is ``text``: the tracked columns' values as they are
     in it, then when, why, which change and who (``write_history``'s values). A line of
     COPY text is one row (a line break in a value is written as ``\\n``)."""
-    history_model = get_history_manager_for_model(model).model
-    hmeta = history_model._meta
-    tracked = {hmeta.get_field(f.name).column for f in history_model.tracked_fields}
+    history_table, tracked, extra = _history_table(model)
     keep = [i for i, column in enumerate(columns) if column in tracked]
-    extra = [hmeta.get_field(n).column for n in _HISTORY_COLUMNS]
     tail = b"\t" + copy_text([_history_values(history)])  # ends the line
     lines = text.split(b"\n")[:-1]
     if len(keep) == len(columns):
@@ -325,10 +322,22 @@ def history_copy(
             b"\t".join([fields[i] for i in keep]) + tail
             for fields in (line.split(b"\t") for line in lines)
         )
-    return hmeta.db_table, [columns[i] for i in keep] + extra, data
+    return history_table, [columns[i] for i in keep] + extra, data
 
 
-_HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user")
+def _history_table(model) -> tuple[str, list[str], list[str]]:
+    """``model``'s simple-history table, the columns it copies from the model's (the
+    tracked fields'; same names), and its own columns in ``_history_values``' order."""
+    history_model = get_history_manager_for_model(model).model
+    hmeta = history_model._meta
+    tracked = [hmeta.get_field(f.name).column for f in history_model.tracked_fields]
+    source = {model._meta.get_field(f.name).column for f in history_model.tracked_fields}
+    assert set(tracked) == source, "history columns follow the model's"  # noqa: S101
+    extra = [
+        hmeta.get_field(n).column
+        for n in ("history_date", "history_change_reason", "history_type", "history_user")
+    ]
+    return hmeta.db_table, tracked, extra
 
 
 def _history_values(history: History) -> list:
@@ -341,17 +350,12 @@ def write_history(model, ids: Sequence[int], history_type: str, *, user=None, re
     table by the database."""
     if not ids or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
-    history_model = get_history_manager_for_model(model).model
-    hmeta = history_model._meta
-    tracked = [hmeta.get_field(f.name).column for f in history_model.tracked_fields]
-    source = {model._meta.get_field(f.name).column for f in history_model.tracked_fields}
-    assert set(tracked) == source, "history columns follow the model's"  # noqa: S101
+    history_table, tracked, extra = _history_table(model)
     quote = connection.ops.quote_name
-    extra = [hmeta.get_field(n).column for n in _HISTORY_COLUMNS]
     columns = ", ".join(quote(c) for c in [*tracked, *extra])
     selected = ", ".join(quote(c) for c in tracked)
     head = (
-        f"INSERT INTO {quote(hmeta.db_table)} ({columns}) "  # noqa: S608
+        f"INSERT INTO {quote(history_table)} ({columns}) "  # noqa: S608
         f"SELECT {selected}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} "
         f"WHERE {quote(model._meta.pk.column)} "
     )

@@ -5,10 +5,11 @@ import unicodedata
 import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django_scopes import scopes_disabled
 
 from members import identity, services
+from members.models import Person
 
 VALID = "01019012138"  # valid MOD11 check digits
 D_NUMBER = "41019012393"
@@ -83,6 +84,22 @@ def test_a_national_id_is_registered_once():
     services.create_person(first_name="Kari", last_name="Nordmann", national_id=VALID)
     with pytest.raises(services.MembersError):
         services.create_person(first_name="Kari", last_name="Hansen", national_id=VALID)
+
+
+@pytest.mark.django_db
+def test_the_database_holds_a_national_id_once_and_any_number_of_persons_without():
+    """The unique index covers only persons with a number (most have none, and each
+    entry is paid for by every import, R-MIG-10): the database still refuses a second
+    person with the same number, also one written past the services."""
+    services.create_person(first_name="Kari", last_name="Nordmann", national_id=VALID)
+    with scopes_disabled():
+        Person.objects.create(first_name="Uten", last_name="Nummer")
+        Person.objects.create(first_name="Også", last_name="Uten")
+        twin = Person(first_name="Kari", last_name="Hansen")
+        twin.set_national_id(VALID)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            twin.save()
+        assert Person.objects.filter(national_id_hash__isnull=True).count() >= 2
 
 
 @pytest.mark.django_db
