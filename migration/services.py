@@ -122,7 +122,7 @@ def run_batch(batch: ImportBatch, *, progress: Callable[[int, int], None] | None
             progress(done, all_rows)
 
     try:
-        with transaction.atomic():
+        with collector_paused(), transaction.atomic():  # the run's, and what comes after it
             locked = (
                 ImportBatch.objects.select_for_update(skip_locked=True)
                 .filter(pk=batch.pk, status=ImportBatch.Status.QUEUED)

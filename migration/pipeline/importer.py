@@ -187,6 +187,7 @@ class Importer(GuardianLinks, WaitlistImport, ChunkWrites):
         self, sheet: str, number: int, raw: dict, checked: Checked, outcome: str, reason: str, **kw
     ) -> ImportRow:
         values = self.row_values(sheet, number, raw, checked, outcome, reason, **kw)
+        values.update(self.row_fixed(sheet))
         values.update(  # as Python values for the model's fields
             raw=_jsonable(raw),
             values=_jsonable(checked.values),
@@ -197,19 +198,21 @@ class Importer(GuardianLinks, WaitlistImport, ChunkWrites):
     def row_values(
         self, sheet: str, number: int, line: dict, checked: Checked, outcome: str, reason: str, **kw
     ) -> dict:
-        """An ImportRow's values by attname (counted in the totals); the JSON columns
-        as ``json_columns`` gives them for the file's ``line``, unless ``kw`` brings them."""
+        """An ImportRow's values by attname (counted in the totals), but those of every
+        row of the sheet (``row_fixed``); the JSON columns as ``json_columns`` gives them
+        for the file's ``line``, unless ``kw`` brings them."""
         self.totals[sheet][outcome] += 1
         return {
-            "club_id": self.club.pk,
-            "batch_id": self.batch.pk,
-            "sheet": sheet,
             "row_number": number,
             "member_no": checked.values.get("member_no", ""),
             "outcome": outcome,
             "reason": reason,
             **(kw if "raw" in kw else {**json_columns(line, checked), **kw}),
         }
+
+    def row_fixed(self, sheet: str) -> dict:
+        """The values every ImportRow of ``sheet`` in this run has."""
+        return {"club_id": self.club.pk, "batch_id": self.batch.pk, "sheet": sheet}
 
     # --- groups ------------------------------------------------------------------------
     def import_groups(self, rows: Iterator[tuple[int, dict]]) -> None:
@@ -416,14 +419,22 @@ def collector_paused():
     a young collection per chunk visits every object the chunk keeps (~1.5 s of a
     100,000-row run). A chunk's rows are freed by their reference counts; what would
     keep one alive in a cycle is avoided where it starts (``normalise._valid``), and
-    ``tests/migration/test_batches.py`` checks that a run leaves no row behind."""
+    ``tests/migration/test_batches.py`` checks that a run leaves no row behind.
+
+    When it ends, what was made meanwhile goes straight to the oldest generation
+    (``gc.freeze``/``unfreeze``): left in the youngest, the first collection after it
+    would visit every object the run made and still keeps (0.24 s after a 100,000-row
+    run's chunks), and again each time they moved up a generation. Nested, only the
+    outermost turns it back on."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            gc.freeze()  # every tracked object to the permanent generation, counts reset
             gc.enable()
+            gc.unfreeze()  # …and back, into the oldest generation, unvisited
 
 
 @contextmanager

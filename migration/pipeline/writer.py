@@ -55,9 +55,11 @@ class Writer:
         rows: list[dict],
         ids: list[int] | None = None,
         history: tables.History | None = None,
+        fixed: dict | None = None,
     ) -> list[int]:
-        """Insert ``rows`` of ``model`` (``tables``) and their ``history`` as a write,
-        with the ``ids`` reserved for them (here, now, when not given); returns the ids.
+        """Insert ``rows`` of ``model`` (``tables``; ``fixed``: values of every row) and
+        their ``history`` as a write, with the ``ids`` reserved for them (here, now, when
+        not given); returns the ids.
         The rows are made ready (COPY text) in this thread just after ``release``, while
         the writing thread writes what came before them; it only sends them."""
         if not rows:
@@ -65,9 +67,9 @@ class Writer:
         if ids is None:
             ids = tables.reserve_ids(model, len(rows))
         if self.pool is None:
-            tables.TableWriter(model).insert(rows, ids, history)
+            tables.TableWriter(model).insert(rows, ids, history, fixed)
             return ids
-        later = Later(partial(tables.TableWriter(model).prepare, rows, ids, history))
+        later = Later(partial(tables.TableWriter(model).prepare, rows, ids, history, fixed))
         self.laters.append(later)
         self.held.append((contextvars.copy_context(), later.write, (), {}))
         return ids

@@ -39,7 +39,9 @@ class ChunkWrites:
             and w.v["payment_method"] == AVTALEGIRO
         )
         records = [self.member_row(w) for w in works]
-        self.writer.insert(ImportRow, records, ids)  # made ready here, after the release
+        self.writer.insert(  # made ready here, after the release
+            ImportRow, records, ids, fixed=self.row_fixed(cols.MEMBERS)
+        )
         self.writer.release()
 
     def member_row(self, w: RowWork) -> dict:
@@ -199,13 +201,11 @@ class ChunkWrites:
             }
             if pk not in existing and pk not in new:
                 new[pk] = {
-                    "club_id": self.club.pk,
                     "person_id": pk,
                     **updates,
                     "status": Membership.Status.ACTIVE
                     if w.decision.outcome == MATCHED
                     else Membership.Status.PENDING,
-                    "source": Membership.Source.MIGRATED,
                     "payment_method": v["payment_method"] or "invoice",
                     "started_on": v["joined"] or self.today,
                 }
@@ -223,7 +223,11 @@ class ChunkWrites:
             if m in changed:
                 written.memberships[person] = (m, *(values[f] for f in MEMBERSHIP_UPDATES))
         self.writer.insert(
-            Membership, list(new.values()), ids, tables.History("+", self.user, "import")
+            Membership,
+            list(new.values()),
+            ids,
+            tables.History("+", self.user, "import"),
+            fixed={"club_id": self.club.pk, "source": Membership.Source.MIGRATED},
         )
         self.created("membership", ids)
         self.activated = [  # matched persons' new memberships are active at once
@@ -265,10 +269,9 @@ class ChunkWrites:
         }
         fresh = sorted(link for link in wanted if not self.written.has_group_link(stored, link))
         self.written.group_links.update(fresh)
-        rows = [
-            {"club_id": self.club.pk, "group_id": g, "membership_id": m, "joined_on": self.today}
-            for g, m in fresh
-        ]
-        ids = self.writer.insert(GroupMember, rows)
+        rows = [{"group_id": g, "membership_id": m} for g, m in fresh]
+        ids = self.writer.insert(
+            GroupMember, rows, fixed={"club_id": self.club.pk, "joined_on": self.today}
+        )
         self.created("group_member", ids)
         return ids

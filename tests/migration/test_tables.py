@@ -69,6 +69,45 @@ def test_prepared_copy_text_stores_what_a_direct_insert_stores():
     assert direct[1][1] == AWKWARD[1] and direct[2][2]["first_name"] == AWKWARD[2]
 
 
+def test_values_fixed_for_every_row_and_columns_a_row_leaves_out_are_stored():
+    """``fixed`` values are given once for all rows, and a row that leaves a column out
+    gets the field's default (on PostgreSQL both are put at the end of each line of COPY
+    text): stored as the ORM stores the same rows."""
+    club = member_services.create_club("tables-fixed", "Faste IL")
+    with scopes_disabled():
+        batch = ImportBatch.objects.create(club=club)
+    fixed = {"club_id": club.pk, "batch_id": batch.pk, "sheet": "members"}
+
+    def rows(start: int) -> list[dict]:
+        made = []
+        for row in import_rows(batch, start):
+            for name in fixed:
+                del row[name]
+            made.append(row)
+        del made[1]["reason"], made[2]["candidates"], made[3]["member_no"]
+        made[4]["rule"] = "national_id"
+        return made
+
+    n = len(AWKWARD)
+    with scopes_disabled():
+        ImportRow.objects.bulk_create(ImportRow(**row, **fixed) for row in rows(1))
+    ids = tables.TableWriter(ImportRow).insert(rows(1 + n), fixed=fixed)
+    assert len(ids) == n
+    direct, via_text = stored(batch, range(1, 1 + n)), stored(batch, range(1 + n, 1 + 2 * n))
+    assert via_text == direct
+    assert direct[1][1] == "" and direct[2][5] == [] and direct[3][0] == ""
+    with scopes_disabled():
+        made = ImportRow.objects.filter(pk__in=ids).order_by("row_number")
+        assert {(r.club_id, r.batch_id, r.sheet) for r in made} == {(club.pk, batch.pk, "members")}
+        assert [r.rule for r in made] == ["", "", "", "", "national_id", ""]
+        assert all(r.resolved_at is None and r.resolved_by_id is None for r in made)
+
+
+def test_a_field_the_model_does_not_have_is_refused_before_anything_is_written():
+    with pytest.raises(TypeError, match="no field shoe_size"):
+        tables.TableWriter(ImportRow).prepare([{"row_number": 1, "shoe_size": 43}], [1])
+
+
 def test_history_rows_made_from_the_copy_text_hold_what_write_history_stores():
     """New persons' and memberships' history rows go with them (``History``): on
     PostgreSQL made from the rows' own COPY text — the tracked columns (a person's
