@@ -3,7 +3,6 @@ normalised values and decision, and a decided chunk of them (``Chunk``)."""
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 
 from members import identity
 from migration.pipeline import tables
@@ -18,9 +17,11 @@ def pk_of(ref) -> int | None:
     return ref.pk if isinstance(ref, NewPerson) else ref
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class RowWork:
-    """One member row on its way through the chunk."""
+    """One member row on its way through the chunk. What depends on the file's row alone
+    — its matching key, national id hash and the import row's JSON columns — is made
+    with it, where the rows are read (off the importer's thread)."""
 
     number: int
     raw: dict
@@ -29,23 +30,15 @@ class RowWork:
     person: NewPerson | int | None = None  # a new person (pk set once written) or a pk
     candidates: list = field(default_factory=list)  # pks or Persons (rows of this file)
     v: dict = field(init=False, repr=False)  # the normalised values (read many times a row)
+    key: tuple[str, str, date | None] = field(init=False, repr=False)
+    id_hash: str | None = field(init=False, repr=False)
+    as_json: dict = field(init=False, repr=False)  # ``json_columns``
 
     def __post_init__(self):
-        self.v = self.checked.values
-
-    @cached_property  # the values do not change once the row is normalised
-    def key(self) -> tuple[str, str, date | None]:
-        return (name_key(self.v["first_name"]), name_key(self.v["last_name"]), self.v["birth_date"])
-
-    @cached_property
-    def id_hash(self) -> str | None:
-        return identity.national_id_hash(self.v["national_id"]) if self.v["national_id"] else None
-
-    @cached_property
-    def as_json(self) -> dict:
-        """The import row's JSON columns and problem codes, which depend on the file's
-        row alone (written ahead, off the importer's thread)."""
-        return json_columns(self.raw, self.checked)
+        v = self.v = self.checked.values
+        self.key = (name_key(v["first_name"]), name_key(v["last_name"]), v["birth_date"])
+        self.id_hash = identity.national_id_hash(v["national_id"]) if v["national_id"] else None
+        self.as_json = json_columns(self.raw, self.checked)
 
 
 @dataclass
@@ -76,12 +69,22 @@ class Chunk:
             self.birthless.append((known, v))
 
 
+_NO_PROBLEMS = {"problems": tables.JsonText("[]"), "codes": ""}
+
+
 def json_columns(raw: dict, checked: Checked) -> dict:
     """An import row's ``raw``, ``values`` and ``problems`` as JSON text, and its problem
     codes."""
+    problems = checked.problems
     return {
         "raw": tables.JsonText(tables.to_json(raw)),
         "values": tables.JsonText(tables.to_json(checked.values)),
-        "problems": tables.JsonText(tables.to_json([p.as_dict() for p in checked.problems])),
-        "codes": ",".join(sorted({p.code for p in checked.problems}))[:250],
+        **(
+            {
+                "problems": tables.JsonText(tables.to_json([p.as_dict() for p in problems])),
+                "codes": ",".join(sorted({p.code for p in problems}))[:250],
+            }
+            if problems
+            else _NO_PROBLEMS
+        ),
     }

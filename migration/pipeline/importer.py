@@ -88,10 +88,6 @@ class ReadAhead:
         with translation.override(self.language), timezone.override(self.zone):
             works = [RowWork(n, raw, normalise_member(raw)) for n, raw in islice(self.rows, size)]
             self.read += len(works)
-            for w in works:  # computed here, off the importer's thread
-                w.as_json  # noqa: B018
-                if not w.checked.errors:
-                    w.key, w.id_hash  # noqa: B018
         return works
 
 

@@ -22,6 +22,8 @@ from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED
 from migration.pipeline.persons import NewPerson, write_new_persons
 from migration.pipeline.stored import CONTACT_FIELDS, MEMBERSHIP_UPDATES, Stored
 
+_NONE = tables.JsonText("[]")  # no candidates
+
 
 class ChunkWrites:
     def write_members(self, works: list[RowWork], chunk: "Chunk") -> None:
@@ -45,21 +47,22 @@ class ChunkWrites:
         self.writer.release()
 
     def member_row(self, w: RowWork) -> dict:
-        """The import row of member row ``w``, by attname (counted in the totals)."""
+        """The import row of member row ``w``, by attname, but those every row of the
+        sheet has (``row_fixed``); counted in the totals."""
         d = w.decision
         if d is None:
-            outcome, reason, links = REJECTED, w.checked.error_text(), {}
+            row = {"outcome": REJECTED, "reason": w.checked.error_text()}
         else:
-            outcome, reason = d.outcome, d.reason
-            links = {
+            row = {
+                "outcome": d.outcome,
+                "reason": d.reason,
                 "rule": d.rule,
                 "person_id": pk_of(w.person),
                 "merged_into_row": d.merged_into,
-                "candidates": [pk_of(c) for c in w.candidates],
+                "candidates": [pk_of(c) for c in w.candidates] if w.candidates else _NONE,
             }
-        return self.row_values(
-            cols.MEMBERS, w.number, w.raw, w.checked, outcome, reason, **links, **w.as_json
-        )
+        self.totals[cols.MEMBERS][row["outcome"]] += 1
+        return {"row_number": w.number, "member_no": w.v["member_no"], **row, **w.as_json}
 
     def apply_rows(self, works: list[RowWork], chunk: "Chunk | None" = None) -> None:
         """Write what the decided rows mean: persons, guardians, memberships, groups.

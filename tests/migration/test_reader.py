@@ -11,6 +11,8 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django_scopes import scopes_disabled
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from members.models import Group, Person
@@ -229,6 +231,24 @@ def _xlsx_without_members() -> bytes:
     return out.getvalue()
 
 
+def test_a_value_over_the_size_limit_refuses_the_file_and_writes_nothing(club, tmp_path):
+    """A value of over a million characters (no quotes: the rows are counted by their
+    lines, and the run itself meets it): the command stops naming the row, nothing is
+    written, and the batch says why."""
+    lines = [";".join(HEADER), ";".join(PEOPLE[0]), ";".join(PEOPLE[1]) + "x" * 1_000_001]
+    path = tmp_path / "members.csv"
+    path.write_bytes("\r\n".join(lines).encode("utf-8"))
+    before = counts()
+    with pytest.raises(CommandError) as exc:
+        call_command("import_members", str(path), "--club", "leseklubb", stdout=io.StringIO())
+    assert "2" in str(exc.value) and "Traceback" not in str(exc.value)
+    persons, _batches, rows, _sources, groups = counts()
+    assert (persons, rows, groups) == (before[0], before[2], before[4])
+    with scopes_disabled():  # the batch keeps the file it refused, and why (R-MIG-9)
+        batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.FAILED and "2" in batch.error
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [
@@ -386,3 +406,50 @@ def test_lines_are_read_in_blocks_as_one_stringio_reads_them(monkeypatch, block)
     latin = "Ærlig\n".encode("cp1252") + b"\x81\n"  # 0x81 is no Windows-1252 character
     assert reader.Text.of(latin).encoding == "latin-1"
     assert list(reader.Text.of(latin).lines()) == ["Ærlig\n", "\x81\n"]
+
+
+COUNT_HEADER = "Fornavn;Etternavn;Fødselsdato"
+LINE_PARTS = ["Kari", "Ås", "01.02.2010", ";", ",", "\t", " ", "\xa0", "\x1c", "\x00", "", '"']
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(st.lists(st.sampled_from(LINE_PARTS), max_size=6).map("".join), max_size=12),
+    ending=st.sampled_from(["\n", "\r\n", "\r", "mixed"]),
+    last_ended=st.booleans(),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+)
+def test_rows_counted_by_lines_are_the_rows_the_run_reads(lines, ending, last_ended, encoding):
+    """The count for the progress bar: a CSV text without quotes is counted by its lines
+    (``_count_lines``); whatever the text, the count is what the run reads — blank lines
+    (separators, spaces, NUL) left out, any line ending, a last line with or without one."""
+    endings = ["\n", "\r\n"] if ending == "mixed" else [ending]
+    text = COUNT_HEADER
+    for i, line in enumerate(lines):
+        text += endings[i % len(endings)] + line
+    if last_ended:
+        text += endings[0]
+    sources = [("members.csv", text.encode(encoding, "replace"))]
+    try:
+        read = sum(1 for _row in read_sources(sources).members.rows)
+    except ReadError:
+        return  # a file the run refuses is refused by the count as well (read_sources)
+    assert reader.count_member_rows(sources) == read
+    members = read_sources(sources).members
+    quick = reader._count_lines(members.text, members.delimiter)
+    if '"' not in text and "\r" not in text.replace("\r\n", ""):
+        assert quick == read, text  # the lines were counted, not read as rows
+    else:
+        assert quick is None
+
+
+def test_the_bench_like_extract_is_counted_by_its_lines(monkeypatch):
+    text = (
+        COUNT_HEADER + "\r\n" + "Kari;Ås;01.02.2010\r\n" * 1000 + ";;\r\n \r\n" + "Ola;Li;1.1.2001"
+    )
+
+    def no_row(values, fields):
+        raise AssertionError("a row was read")
+
+    monkeypatch.setattr(reader, "_no_row", no_row)
+    assert reader.count_member_rows([("members.csv", text.encode("cp1252"))]) == 1001
