@@ -186,6 +186,7 @@ class RegistryCache:
         self.dates: set[date] = set()
         self.hashes: set[str] = set()
         self.created: set[int] = set()
+        self.same = {}.setdefault  # a name key or date as first read, for all that repeat it
 
     def for_rows(self, birth_dates: set[date], id_hashes: set[str]) -> RegistryIndex:
         """The index, with every registry person of these birth dates (and the same
@@ -195,10 +196,13 @@ class RegistryCache:
         new_dates, new_hashes = sorted(dates - self.dates), sorted(set(id_hashes) - self.hashes)
         self.dates.update(new_dates)
         self.hashes.update(new_hashes)
+        same = self.same
         for column, values in (("birth_date", new_dates), ("national_id_hash", new_hashes)):
-            for row in _registry_rows(column, values) if values else ():
-                if row[0] not in self.known and row[0] not in self.created:
-                    self._add(Candidate(*row))
+            for pk, first, last, born, id_hash in _registry_rows(column, values) if values else ():
+                if pk not in self.known and pk not in self.created:
+                    # Names and dates repeat: each kept once (a third of the index's memory)
+                    first, last, born = same(first, first), same(last, last), same(born, born)
+                    self._add(Candidate(pk, first, last, born, id_hash))
         return self.index
 
     def changed(self, pk: int, first_key: str, last_key: str, born, id_hash) -> None:
