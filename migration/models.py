@@ -121,7 +121,13 @@ class ImportRow(models.Model):
             models.UniqueConstraint(fields=["batch", "sheet", "row_number"], name="import_row_once")
         ]
         indexes = [
-            models.Index(fields=["club", "outcome"], name="import_row_club_outcome"),
+            # The review list and the data-quality page ask for a club's rows held for
+            # review or rejected; the others are read by batch (import_row_once).
+            models.Index(
+                fields=["club", "outcome"],
+                name="import_row_club_outcome",
+                condition=models.Q(outcome__in=["review", "rejected"]),
+            ),
             models.Index(
                 fields=["resolved_by"],
                 name="import_row_resolved_by",

@@ -61,8 +61,14 @@ class GroupMember(models.Model):
     # The club of the group and of the membership, kept for scoping (R-SEC-1). Both of
     # those keys are checked by the database; a check of this one too cost every group
     # place an import writes a lookup at the commit (R-MIG-10), for nothing more.
+    # No index either: every query of it names the group, the membership or the place
+    # too, each indexed.
     club = models.ForeignKey(
-        "members.Club", on_delete=models.CASCADE, related_name="+", db_constraint=False
+        "members.Club",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     # no index of its own: group_member_unique (group, membership) leads with it
     group = models.ForeignKey(
