@@ -263,11 +263,16 @@ class Importer(GuardianLinks, WaitlistImport, ChunkWrites):
         return self._named(self.categories, MembershipCategory, "category", name) if name else None
 
     def _named(self, known: dict, model, kind: str, name: str):
-        """The club's group or category of that name (case forgiven), created when new."""
-        found = known.get(name.casefold())
+        """The club's group or category of that name (case forgiven), created when new.
+        ``known`` is by case-folded name, and by each name as rows wrote it (asked for
+        every row: one lookup then, not a case-fold and a lookup)."""
+        found = known.get(name)
         if found is None:
-            found = known[name.casefold()] = model.objects.create(club=self.club, name=name)
-            self.created(kind, [found])
+            found = known.get(name.casefold())
+            if found is None:
+                found = known[name.casefold()] = model.objects.create(club=self.club, name=name)
+                self.created(kind, [found])
+            known[name] = found
         return found
 
     # --- members -----------------------------------------------------------------------

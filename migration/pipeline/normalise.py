@@ -188,7 +188,9 @@ name_key = identity.name_key
 
 
 def clean_text(checked: Checked, name: str, value: str, limit: int = MAX_TEXT) -> str:
-    text = clean_name(value or "")
+    text = clean_name(value) if value else ""
+    if len(text) <= limit and (limit != NAME_MAX or len(text) * 3 <= limit):
+        return text  # fits, and so does its key (casefold makes a letter three at most)
     cut = text[:limit]
     if limit == NAME_MAX:  # the matching key must fit too (casefold can lengthen: ß → ss)
         while len(name_key(cut)) > limit:

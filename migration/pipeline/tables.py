@@ -174,8 +174,9 @@ class TableWriter:
             return Prepared(self.table, columns, [[*v, *constant] for v in values], then)
         text = copy_text(self.values(rows, ids, varying))
         if same:  # the same values at the end of every line (a line break only ends one)
-            tail = b"\t" + copy_text([self._prepper(same, 0)([*same.values()])])
-            text = tail.join(text.split(b"\n")[:-1]) + tail
+            text = text.replace(
+                b"\n", b"\t" + copy_text([self._prepper(same, 0)([*same.values()])])
+            )
         then = history and partial(copy_data, *history_copy(self.model, columns, text, history))
         return Prepared(self.table, columns, text, then)
 
@@ -185,9 +186,7 @@ class TableWriter:
     def varying(self, rows: list[dict], fixed: dict) -> list[str]:
         """The attnames some row gives (not ``fixed``), in the fields' order, and those
         with a fresh default per row (a uuid4)."""
-        named: set[str] = set(self.per_row)
-        for row in rows:
-            named.update(row)
+        named = set(self.per_row).union(*rows)  # every row's keys, in C
         unknown = named - self.field_of.keys()
         if unknown:
             raise TypeError(f"{self.model.__name__} has no field {', '.join(sorted(unknown))}")
@@ -197,7 +196,7 @@ class TableWriter:
         """Each row's id and ``varying`` values, ready for the database; a row that
         leaves one out gets its default."""
         prep = self._prepper(varying, 1)
-        per_row = [f for f in self.fields if f.attname in self.per_row]
+        per_row = [f for f in self.fields if f.attname in self.per_row and f.attname in varying]
         get = operator.itemgetter(*varying) if varying else (lambda row: ())
         one = len(varying) == 1
         out = []
@@ -355,13 +354,12 @@ def history_copy(
     history_table, tracked, extra = _history_table(model)
     keep = [i for i, column in enumerate(columns) if column in tracked]
     tail = b"\t" + copy_text([_history_values(history)])  # ends the line
-    lines = text.split(b"\n")[:-1]
     if len(keep) == len(columns):
-        data = tail.join(lines) + tail
+        data = text.replace(b"\n", tail)
     else:
         data = b"".join(
             b"\t".join([fields[i] for i in keep]) + tail
-            for fields in (line.split(b"\t") for line in lines)
+            for fields in (line.split(b"\t") for line in text.split(b"\n")[:-1])
         )
     return history_table, [columns[i] for i in keep] + extra, data
 
