@@ -69,6 +69,13 @@ class Person(models.Model):
                 name="person_birth_date",
                 condition=models.Q(birth_date__isnull=False),
             ),
+            # the import looks up the persons without one (guardians) by name, each
+            # chunk: the match key above would be read whole for them
+            models.Index(
+                fields=["last_name_key", "first_name_key"],
+                name="person_birthless_name",
+                condition=models.Q(birth_date__isnull=True),
+            ),
         ]
         constraints = [
             # only the numbers: most persons have none, and every entry is paid for by
