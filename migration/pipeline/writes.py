@@ -22,7 +22,7 @@ from migration.pipeline.match import MATCHED, MERGED, NEW, REJECTED
 from migration.pipeline.persons import NewPerson, write_new_persons
 from migration.pipeline.stored import CONTACT_FIELDS, MEMBERSHIP_UPDATES, Stored
 
-_NONE = tables.JsonText("[]")  # no candidates
+_NO_CANDIDATES = tables.JsonText("[]")
 
 
 class ChunkWrites:
@@ -59,7 +59,7 @@ class ChunkWrites:
                 "rule": d.rule,
                 "person_id": pk_of(w.person),
                 "merged_into_row": d.merged_into,
-                "candidates": [pk_of(c) for c in w.candidates] if w.candidates else _NONE,
+                "candidates": [pk_of(c) for c in w.candidates] if w.candidates else _NO_CANDIDATES,
             }
         self.totals[cols.MEMBERS][row["outcome"]] += 1
         return {"row_number": w.number, "member_no": w.v["member_no"], **row, **w.as_json}
