@@ -130,7 +130,8 @@ class TableWriter:
     ) -> list[int]:
         """Insert ``rows`` (dicts by attname) with the ``ids`` reserved for them (reserved
         here when not given), and their ``history``; ``fixed`` holds values that are the
-        same for every row (by attname), given once. JSON values go as their text
+        same for every row (by attname), given once (a row's own value for one of them is
+        not used). JSON values go as their text
         (``to_json``). On PostgreSQL the other values go as they are (psycopg adapts
         text, numbers, dates, uuids); elsewhere each passes its field's
         ``get_db_prep_save``."""
@@ -160,9 +161,9 @@ class TableWriter:
         columns = [self.pk_column, *self._columns(varying), *self._columns(same)]
         if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
             history = None
+        constant = self._prepper(same, 0)([*same.values()])
         if not fast():
             values = self.values(rows, ids, varying)
-            constant = self._prepper(same, 0)([*same.values()]) if same else []
             then = history and partial(
                 write_history,
                 self.model,
@@ -173,10 +174,8 @@ class TableWriter:
             )
             return Prepared(self.table, columns, [[*v, *constant] for v in values], then)
         text = copy_text(self.values(rows, ids, varying))
-        if same:  # the same values at the end of every line (a line break only ends one)
-            text = text.replace(
-                b"\n", b"\t" + copy_text([self._prepper(same, 0)([*same.values()])])
-            )
+        if same:
+            text = _lines_ending_with(text, constant)
         then = history and partial(copy_data, *history_copy(self.model, columns, text, history))
         return Prepared(self.table, columns, text, then)
 
@@ -353,15 +352,22 @@ def history_copy(
     COPY text is one row (a line break in a value is written as ``\\n``)."""
     history_table, tracked, extra = _history_table(model)
     keep = [i for i, column in enumerate(columns) if column in tracked]
-    tail = b"\t" + copy_text([_history_values(history)])  # ends the line
     if len(keep) == len(columns):
-        data = text.replace(b"\n", tail)
+        data = _lines_ending_with(text, _history_values(history))
     else:
+        tail = b"\t" + copy_text([_history_values(history)])  # ends the line
         data = b"".join(
             b"\t".join([fields[i] for i in keep]) + tail
             for fields in (line.split(b"\t") for line in text.split(b"\n")[:-1])
         )
     return history_table, [columns[i] for i in keep] + extra, data
+
+
+def _lines_ending_with(text: bytes, values: list) -> bytes:
+    """Each line of COPY ``text`` with ``values`` (ready for the database) added at its
+    end: one replace, as a line break in a value is written as ``\\n`` and only ends a
+    line in the text."""
+    return text.replace(b"\n", b"\t" + copy_text([values]))
 
 
 def _history_table(model) -> tuple[str, list[str], list[str]]:
